@@ -1,0 +1,92 @@
+# Fashion-MNIST report: `make report` regenerates every figure, result and the PDF.
+#   make help                 list the targets
+#   make test                 unit tests of fmnist_utils
+#   make report PROFILE=quick whole pipeline on a small subset (minutes), into build/quick/
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.NOTPARALLEL:            # notebooks share one results registry: run them one at a time
+.DEFAULT_GOAL := help
+
+PROFILE ?= full
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+STAMP   := $(VENV)/.setup-done
+PKG     := $(wildcard fmnist_utils/*.py)
+APT_PACKAGES := dataset-fashion-mnist pandoc texlive-xetex texlive-fonts-recommended texlive-plain-generic
+
+ifeq ($(PROFILE),quick)
+  NB_OUT := build/quick/notebooks
+  PDF    := build/quick/report.pdf
+else ifeq ($(PROFILE),full)
+  NB_OUT := build/full/notebooks
+  PDF    := report/report.pdf
+else
+  $(error PROFILE must be quick or full, not '$(PROFILE)')
+endif
+
+NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemble
+EXECUTED  := $(NOTEBOOKS:%=$(NB_OUT)/%.ipynb)
+RUN       := $(PYTHON) -m fmnist_utils.pipeline
+
+.PHONY: help setup test notebooks report bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
+	@echo "Variables: PROFILE=quick|full (default full); quick writes only under build/quick/."
+
+setup: $(STAMP) ## create .venv, install pinned packages (+ apt packages when root)
+
+$(STAMP): requirements.txt pyproject.toml
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Missing Debian packages: $$missing"; \
+	    echo "  run: sudo apt-get install $$missing   (or set FMNIST_DATA_DIR for the data)"; \
+	  fi; \
+	fi
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -r requirements.txt
+	$(PYTHON) -m pip install -q --no-deps -e .
+	$(PYTHON) -m ipykernel install --user --name fmnist --display-name "Python (fmnist)" >/dev/null
+	touch $@
+
+test: $(STAMP) ## run the unit tests
+	$(PYTHON) -m pytest
+
+# One rule per executed notebook; the real prerequisites are the notebook and the package.
+$(NB_OUT)/%.ipynb: notebooks/%.ipynb $(PKG) $(STAMP)
+	$(RUN) notebook $* --profile $(PROFILE)
+
+# 04 tunes around 03's winner; 05 ensembles the better of 03 and 04.
+$(NB_OUT)/04_hyperband_tuning.ipynb: $(NB_OUT)/03_cnn_stages.ipynb
+$(NB_OUT)/05_ensemble.ipynb: $(NB_OUT)/03_cnn_stages.ipynb $(NB_OUT)/04_hyperband_tuning.ipynb
+
+$(NOTEBOOKS): %: $(NB_OUT)/%.ipynb
+
+notebooks: $(EXECUTED) ## execute notebooks 01-05 headless into build/<profile>/notebooks
+
+report: $(PDF) ## build the PDF (full: report/report.pdf; quick: build/quick/report.pdf)
+
+$(PDF): report/report.ipynb $(wildcard report/template/*) $(EXECUTED) $(PKG)
+	$(RUN) report --profile $(PROFILE)
+
+bench: $(STAMP) ## time-to-92% of our CNN recipe vs report 004's, and throughput
+	$(PYTHON) -m fmnist_utils.bench --profile $(PROFILE)
+
+SPACE ?= cnn
+tune-worker: $(STAMP) ## one process of keras-tuner's distributed search (see README)
+	$(PYTHON) -m fmnist_utils.tuning --space $(SPACE) --profile $(PROFILE)
+
+clean-quick: ## remove the quick profile's outputs and caches (build/quick)
+	rm -rf build/quick
+
+clean: ## remove executed notebooks and quick outputs (keeps caches of full runs and published results)
+	rm -rf build
+
+distclean: clean ## also remove the full-profile training cache and the venv
+	rm -rf artifacts $(VENV)

@@ -1,0 +1,35 @@
+"""Data augmentation as Keras preprocessing layers (active in training only).
+
+Replaces the deprecated ``ImageDataGenerator`` of the source reports: the block sits inside
+the model, so augmentation runs on the fly, on any Keras backend, and switches off at inference.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def augmentation_block(flip: bool = True, shift: float = 0.1, rotation: float = 0.0,
+                       zoom: float = 0.0, seed: int | None = None, name: str = "augment") -> keras.Sequential:
+    """A composable block of random transforms for 28×28×1 images in [0, 1].
+
+    ``shift`` and ``zoom`` are fractions of the image size; ``rotation`` a fraction of a full turn.
+    Fashion items are left-right symmetric in meaning, so horizontal flips are label-preserving;
+    vertical flips are not (a shoe upside down is not a shoe in this data set).
+    """
+    steps = []
+    if flip:
+        steps.append(layers.RandomFlip("horizontal", seed=seed))
+    if shift:
+        steps.append(layers.RandomTranslation(shift, shift, fill_mode="constant", seed=seed))
+    if rotation:
+        steps.append(layers.RandomRotation(rotation, fill_mode="constant", seed=seed))
+    if zoom:
+        steps.append(layers.RandomZoom(zoom, fill_mode="constant", seed=seed))
+    return keras.Sequential(steps, name=name)
+
+
+def flip_horizontal(x):
+    """Mirror a batch of NHWC images left-right (test-time flip averaging)."""
+    return x[:, :, ::-1, ...]

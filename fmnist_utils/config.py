@@ -1,0 +1,124 @@
+"""Every path, run profile and seed of the project, anchored to the repository root.
+
+A profile decides how much work a run does *and where its outputs go*: the quick profile
+writes only under ``build/quick/`` so it can never overwrite the published full results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = ROOT / "notebooks"
+BUILD_DIR = ROOT / "build"
+SEED = 42
+PROFILE_ENV = "FMNIST_PROFILE"
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """How much a run trains and where it writes."""
+
+    name: str
+    # Data: None means "all of it".
+    train_subset: int | None
+    val_size: int
+    # Training budgets.
+    mlp_epochs: int
+    cnn_epochs: int
+    patience: int
+    # Hyperband: max_epochs per trial, reduction factor, images used for the search.
+    tuner_max_epochs: int
+    tuner_factor: int
+    tuner_subset: int | None
+    tuner_iterations: int
+    retrain_epochs: int
+    # Ensemble.
+    ensemble_size: int
+    ensemble_epochs: int
+    bootstrap_samples: int
+    # Output folders.
+    figures_dir: Path
+    results_dir: Path
+    report_dir: Path
+    artifacts_dir: Path
+    notebooks_out_dir: Path
+
+    @property
+    def is_published(self) -> bool:
+        return self.name == "full"
+
+
+def _profiles() -> dict[str, Profile]:
+    quick_root = BUILD_DIR / "quick"
+    return {
+        "quick": Profile(
+            name="quick",
+            train_subset=3000,
+            val_size=1000,
+            mlp_epochs=2,
+            cnn_epochs=1,
+            patience=2,
+            tuner_max_epochs=2,
+            tuner_factor=2,
+            tuner_subset=1500,
+            tuner_iterations=1,
+            retrain_epochs=1,
+            ensemble_size=3,
+            ensemble_epochs=1,
+            bootstrap_samples=200,
+            figures_dir=quick_root / "figures",
+            results_dir=quick_root / "results",
+            report_dir=quick_root,
+            artifacts_dir=quick_root / "artifacts",
+            notebooks_out_dir=quick_root / "notebooks",
+        ),
+        "full": Profile(
+            name="full",
+            train_subset=None,
+            val_size=6000,
+            mlp_epochs=30,
+            cnn_epochs=10,
+            patience=6,
+            tuner_max_epochs=9,
+            tuner_factor=3,
+            tuner_subset=15000,
+            tuner_iterations=1,
+            retrain_epochs=15,
+            ensemble_size=15,
+            ensemble_epochs=12,
+            bootstrap_samples=2000,
+            figures_dir=ROOT / "figures",
+            results_dir=ROOT / "results" / "full",
+            report_dir=ROOT / "report",
+            artifacts_dir=ROOT / "artifacts" / "full",
+            notebooks_out_dir=BUILD_DIR / "full" / "notebooks",
+        ),
+    }
+
+
+PROFILE_NAMES = tuple(_profiles())
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """Return a profile by name; ``None`` reads ``$FMNIST_PROFILE`` (default ``quick``)."""
+    name = name or os.environ.get(PROFILE_ENV, "quick")
+    profiles = _profiles()
+    if name not in profiles:
+        raise ValueError(f"Unknown profile {name!r}; choose one of {sorted(profiles)}.")
+    return profiles[name]
+
+
+def seed_everything(seed: int = SEED) -> None:
+    """Seed Python, NumPy and Keras (which seeds the backend) for a repeatable run."""
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    import keras  # deferred: importing Keras is slow and the tests of paths need none
+
+    keras.utils.set_random_seed(seed)

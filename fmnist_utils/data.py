@@ -1,0 +1,220 @@
+"""Fashion-MNIST: find the files, parse and verify IDX, split, scale and shape.
+
+Loading never trusts a file: each decompressed IDX file must have the right magic number,
+dimensions and length, and the SHA-256 of the original Zalando release.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR_ENV = "FMNIST_DATA_DIR"
+SYSTEM_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
+KERAS_CACHE_DIR = Path("~/.keras/datasets/fashion-mnist").expanduser()
+
+CLASS_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+NUM_CLASSES = len(CLASS_NAMES)
+IMAGE_SHAPE = (28, 28)
+
+# name -> (IDX magic number, shape, SHA-256 of the *decompressed* file)
+FILES = {
+    "train-images-idx3-ubyte.gz": (2051, (60000, 28, 28),
+                                   "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+    "train-labels-idx1-ubyte.gz": (2049, (60000,),
+                                   "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+    "t10k-images-idx3-ubyte.gz": (2051, (10000, 28, 28),
+                                  "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+    "t10k-labels-idx1-ubyte.gz": (2049, (10000,),
+                                  "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+}
+
+FIX_HINT = (
+    "Fix: install the data with `sudo apt-get install dataset-fashion-mnist` "
+    f"(files land in {SYSTEM_DATA_DIR}), or point ${DATA_DIR_ENV} at a folder holding the four "
+    "original *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist."
+)
+
+
+class DataError(RuntimeError):
+    """A data file is missing, truncated or corrupt; the message names the file and the fix."""
+
+
+def parse_idx(raw: bytes, *, source: str = "<bytes>", expected_magic: int | None = None,
+              expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Parse an uncompressed IDX buffer of unsigned bytes into an array.
+
+    Header: a big-endian int32 magic (0x0000_08_NN, NN = number of dimensions), then one
+    big-endian int32 per dimension, then the data.
+    """
+    if len(raw) < 4:
+        raise DataError(f"{source}: file is {len(raw)} bytes, too short for an IDX header. {FIX_HINT}")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic >> 8 != 0x08:
+        raise DataError(f"{source}: bad IDX magic number {magic:#010x} "
+                        f"(expected unsigned-byte data, 0x000008NN). {FIX_HINT}")
+    if expected_magic is not None and magic != expected_magic:
+        raise DataError(f"{source}: IDX magic number {magic} but expected {expected_magic}. {FIX_HINT}")
+    ndim = magic & 0xFF
+    header_end = 4 + 4 * ndim
+    if len(raw) < header_end:
+        raise DataError(f"{source}: truncated IDX header ({len(raw)} bytes). {FIX_HINT}")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if expected_shape is not None and shape != tuple(expected_shape):
+        raise DataError(f"{source}: IDX dimensions {shape} but expected {tuple(expected_shape)}. {FIX_HINT}")
+    expected_len = header_end + int(np.prod(shape))
+    if len(raw) != expected_len:
+        raise DataError(f"{source}: truncated or padded data: {len(raw)} bytes, "
+                        f"expected {expected_len} for shape {shape}. {FIX_HINT}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_end).reshape(shape).copy()
+
+
+def read_idx_file(path: str | os.PathLike, *, expected_magic: int | None = None,
+                  expected_shape: tuple[int, ...] | None = None,
+                  expected_sha256: str | None = None) -> np.ndarray:
+    """Read a (possibly gzipped) IDX file, check its checksum, and parse it."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+        opener = gzip.open if head == b"\x1f\x8b" else open
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found. {FIX_HINT}") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: cannot decompress ({exc}); the file is truncated or corrupt. {FIX_HINT}") from exc
+    if expected_sha256 is not None:
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != expected_sha256:
+            raise DataError(f"{path}: SHA-256 checksum mismatch (got {digest[:12]}…, expected "
+                            f"{expected_sha256[:12]}…); the file is corrupt or not the Zalando release. {FIX_HINT}")
+    return parse_idx(raw, source=str(path), expected_magic=expected_magic, expected_shape=expected_shape)
+
+
+def candidate_dirs() -> list[Path]:
+    """Folders searched for the four files, in order."""
+    dirs = []
+    if os.environ.get(DATA_DIR_ENV):
+        dirs.append(Path(os.environ[DATA_DIR_ENV]).expanduser())
+    dirs += [SYSTEM_DATA_DIR, KERAS_CACHE_DIR]
+    return dirs
+
+
+def find_data_dir() -> Path | None:
+    """The first candidate folder that holds all four files (or ``None``).
+
+    A folder named by ``$FMNIST_DATA_DIR`` is trusted: if it lacks a file, that is an error
+    rather than a silent fall-through to another copy.
+    """
+    for i, folder in enumerate(candidate_dirs()):
+        present = [name for name in FILES if (folder / name).is_file()]
+        if len(present) == len(FILES):
+            return folder
+        if i == 0 and os.environ.get(DATA_DIR_ENV):
+            missing = sorted(set(FILES) - set(present))
+            raise DataError(f"{folder / missing[0]}: file not found (${DATA_DIR_ENV}={folder} lacks "
+                            f"{', '.join(missing)}). {FIX_HINT}")
+    return None
+
+
+def _download_with_keras() -> Path:
+    """Last resort for machines with internet: Keras' downloader fills its cache folder."""
+    import keras
+
+    try:
+        keras.datasets.fashion_mnist.load_data()
+    except Exception as exc:  # no network, proxy, ...
+        tried = ", ".join(str(d) for d in candidate_dirs())
+        raise DataError(f"Fashion-MNIST not found in {tried}, and Keras' download failed ({exc}). {FIX_HINT}") from exc
+    return KERAS_CACHE_DIR
+
+
+def load_fashion_mnist(data_dir: str | os.PathLike | None = None, *, allow_download: bool = True):
+    """Return ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays, like Keras' loader.
+
+    Shapes: (60000, 28, 28), (60000,), (10000, 28, 28), (10000,).
+    """
+    folder = Path(data_dir) if data_dir is not None else find_data_dir()
+    if folder is None:
+        if not allow_download:
+            raise DataError(f"Fashion-MNIST not found in {', '.join(map(str, candidate_dirs()))}. {FIX_HINT}")
+        folder = _download_with_keras()
+    arrays = {
+        name: read_idx_file(folder / name, expected_magic=magic, expected_shape=shape, expected_sha256=sha)
+        for name, (magic, shape, sha) in FILES.items()
+    }
+    return ((arrays["train-images-idx3-ubyte.gz"], arrays["train-labels-idx1-ubyte.gz"]),
+            (arrays["t10k-images-idx3-ubyte.gz"], arrays["t10k-labels-idx1-ubyte.gz"]))
+
+
+def stratified_split(y: np.ndarray, val_size: int = 6000, seed: int = 42,
+                     train_subset: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(train_idx, val_idx)``: a class-stratified hold-out of ``val_size`` images.
+
+    ``train_subset`` (quick runs) keeps a stratified subset of the remaining training images.
+    The test set never enters: selection happens on the validation split only.
+    """
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(y))
+    train_idx, val_idx = train_test_split(idx, test_size=val_size, stratify=y, random_state=seed)
+    if train_subset is not None and train_subset < len(train_idx):
+        train_idx, _ = train_test_split(train_idx, train_size=train_subset, stratify=y[train_idx],
+                                        random_state=seed)
+    return np.sort(train_idx), np.sort(val_idx)
+
+
+def scale(x: np.ndarray) -> np.ndarray:
+    """uint8 [0, 255] → float32 [0, 1]."""
+    return (np.asarray(x, dtype=np.float32) / 255.0)
+
+
+def for_mlp(x: np.ndarray) -> np.ndarray:
+    """Scaled and flattened to (n, 784)."""
+    return scale(x).reshape(len(x), -1)
+
+
+def for_cnn(x: np.ndarray) -> np.ndarray:
+    """Scaled, with a channel axis: (n, 28, 28, 1)."""
+    return scale(x).reshape(len(x), *IMAGE_SHAPE, 1)
+
+
+def prepare_splits(profile, seed: int = 42) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The profile's train/val split of the 60k images plus the untouched 10k test set (uint8)."""
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
+    train_idx, val_idx = stratified_split(y_train, profile.val_size, seed, profile.train_subset)
+    return {
+        "train": (x_train[train_idx], y_train[train_idx]),
+        "val": (x_train[val_idx], y_train[val_idx]),
+        "test": (x_test, y_test),
+    }
+
+
+def split_table(splits: dict) -> "pd.DataFrame":
+    """Images per class (rows) in each split (columns), with a total row."""
+    import pandas as pd
+
+    table = pd.DataFrame({name: np.bincount(y, minlength=NUM_CLASSES) for name, (_, y) in splits.items()},
+                         index=list(CLASS_NAMES))
+    table.loc["total"] = table.sum()
+    return table
+
+
+def pixel_statistics(x: np.ndarray, y: np.ndarray) -> "pd.DataFrame":
+    """Per-class mean and standard deviation of pixel intensity (0–255) and ink fraction."""
+    import pandas as pd
+
+    flat = x.reshape(len(x), -1).astype(np.float64)
+    rows = {name: {"mean": flat[y == c].mean(), "std": flat[y == c].std(),
+                   "ink_fraction": (flat[y == c] > 0).mean()} for c, name in enumerate(CLASS_NAMES)}
+    rows["all"] = {"mean": flat.mean(), "std": flat.std(), "ink_fraction": (flat > 0).mean()}
+    return pd.DataFrame.from_dict(rows, orient="index")

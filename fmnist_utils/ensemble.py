@@ -1,0 +1,44 @@
+"""Ensembles of classifiers given their probability arrays (members × images × classes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .evaluate import accuracy
+
+
+def soft_vote(member_probs: np.ndarray) -> np.ndarray:
+    """Mean of the members' probabilities."""
+    return np.asarray(member_probs, dtype=np.float64).mean(axis=0)
+
+
+def hard_vote(member_probs: np.ndarray) -> np.ndarray:
+    """Majority of the members' predicted labels; ties go to the tied class with the highest
+    summed probability (deterministic, and the soft vote's choice among the tied)."""
+    member_probs = np.asarray(member_probs)
+    n_classes = member_probs.shape[-1]
+    votes = np.zeros(member_probs.shape[1:], dtype=np.float64)
+    labels = member_probs.argmax(axis=-1)  # members × images
+    for member_labels in labels:
+        votes[np.arange(len(member_labels)), member_labels] += 1
+    tie_break = member_probs.sum(axis=0) / (len(member_probs) * n_classes + 1)  # < 1 vote
+    return (votes + tie_break * (votes == votes.max(axis=1, keepdims=True))).argmax(axis=1)
+
+
+def accuracy_by_size(member_probs: np.ndarray, y_true: np.ndarray, n_orders: int = 20,
+                     seed: int = 0) -> pd.DataFrame:
+    """Soft-vote accuracy of the first k members, k = 1…M, over random member orders.
+
+    Returns one row per k: mean, std, min and max accuracy over the orders.
+    """
+    member_probs = np.asarray(member_probs, dtype=np.float64)
+    m = len(member_probs)
+    rng = np.random.default_rng(seed)
+    accs = np.empty((n_orders, m))
+    for o in range(n_orders):
+        order = rng.permutation(m)
+        running = np.cumsum(member_probs[order], axis=0)
+        accs[o] = [accuracy(y_true, running[k]) for k in range(m)]
+    return pd.DataFrame({"members": np.arange(1, m + 1), "mean": accs.mean(0), "std": accs.std(0),
+                         "min": accs.min(0), "max": accs.max(0)})

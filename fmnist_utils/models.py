@@ -1,0 +1,185 @@
+"""Model builders for every architecture in the report, by name.
+
+Builders return *uncompiled* models; :mod:`fmnist_utils.train` compiles them with the
+optimiser and schedule of a run. ``build_model(arch, **hparams)`` is the one entry point, so a
+model is fully described by ``(arch, hparams)`` — the key of the training cache and what the
+results registry stores to rebuild a model later.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import keras
+from keras import layers
+
+from .augment import augmentation_block
+from .data import IMAGE_SHAPE, NUM_CLASSES
+
+FLAT_DIM = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+IMAGE_INPUT = (*IMAGE_SHAPE, 1)
+
+
+def _maybe_augment(x, augment: dict | None):
+    return augmentation_block(**augment)(x) if augment else x
+
+
+def _classifier(x):
+    return layers.Dense(NUM_CLASSES, activation="softmax", name="output")(x)
+
+
+def linear_baseline(name: str = "linear") -> keras.Model:
+    """Softmax regression on the 784 pixels (report 004's baseline: 7,850 parameters)."""
+    inputs = keras.Input((FLAT_DIM,), name="pixels")
+    return keras.Model(inputs, _classifier(inputs), name=name)
+
+
+def mlp(hidden_units: Sequence[int] = (256,), activation: str | None = "relu", dropout: float = 0.0,
+        batch_norm: bool = False, augment: dict | None = None, name: str = "mlp") -> keras.Model:
+    """A fully connected network on flat pixels.
+
+    ``activation=None`` gives a purely linear stack (report 001's "no activation" case).
+    With ``batch_norm`` each hidden layer is Dense → BatchNorm → activation (bias dropped:
+    BatchNorm's shift replaces it). ``augment`` reshapes to an image, augments, flattens back.
+    """
+    inputs = keras.Input((FLAT_DIM,), name="pixels")
+    x = inputs
+    if augment:
+        x = layers.Reshape(IMAGE_INPUT)(x)
+        x = _maybe_augment(x, augment)
+        x = layers.Flatten()(x)
+    for i, units in enumerate(hidden_units):
+        x = layers.Dense(units, use_bias=not batch_norm, name=f"hidden{i + 1}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization()(x)
+        if activation:
+            x = layers.Activation(activation)(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, _classifier(x), name=name)
+
+
+def cnn_1conv_mlp(name: str = "cnn_1conv_mlp") -> keras.Model:
+    """Report 004: one 16-filter conv + pool in front of the 256/128/100 MLP (850,038 parameters)."""
+    inputs = keras.Input(IMAGE_INPUT, name="image")
+    x = layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Dropout(0.25)(x)
+    x = layers.Flatten()(x)
+    for units in (256, 128, 100):
+        x = layers.Dense(units, activation="relu")(x)
+        x = layers.Dropout(0.4)(x)
+    return keras.Model(inputs, _classifier(x), name=name)
+
+
+def cnn_2conv(augment: dict | None = None, name: str = "cnn_2conv") -> keras.Model:
+    """Report 004: conv16 → pool → conv32 → pool → dense 256 (409,034 parameters)."""
+    inputs = keras.Input(IMAGE_INPUT, name="image")
+    x = _maybe_augment(inputs, augment)
+    for filters in (16, 32):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(0.25)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    return keras.Model(inputs, _classifier(x), name=name)
+
+
+def conv_bn(x, filters: int, kernel: int = 3):
+    """Conv (no bias) → BatchNorm → ReLU: the unit of every BN network here."""
+    x = layers.Conv2D(filters, kernel, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def lenet_bn(augment: dict | None = None, dropout: float = 0.3, name: str = "lenet_bn") -> keras.Model:
+    """LeNet-5-like: two 5×5 conv+BN+pool stages and a small dense head (~316k parameters).
+
+    Report 003's lighter CNN (≈315k parameters), with BatchNorm and dropout.
+    """
+    inputs = keras.Input(IMAGE_INPUT, name="image")
+    x = _maybe_augment(inputs, augment)
+    for filters in (32, 64):
+        x = conv_bn(x, filters, kernel=5)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(dropout / 2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(96, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, _classifier(x), name=name)
+
+
+def vgg_bn(blocks: Sequence[Sequence[int]] = ((32, 32), (64, 64), (128,)), dense_units: int = 256,
+           dropout: float = 0.3, augment: dict | None = None, global_pool: bool = False,
+           name: str = "vgg_bn") -> keras.Model:
+    """A VGG-style BN+dropout CNN: each block is a few conv+BN+ReLU units, then 2×2 max-pool.
+
+    The default (five conv layers in three blocks) is report 003's deeper design, adapted to a
+    CPU budget. ``global_pool`` replaces Flatten with global average pooling (fewer parameters).
+    """
+    inputs = keras.Input(IMAGE_INPUT, name="image")
+    x = _maybe_augment(inputs, augment)
+    for block in blocks:
+        for filters in block:
+            x = conv_bn(x, filters)
+        x = layers.MaxPooling2D(2)(x)
+        x = layers.Dropout(dropout / 2)(x)
+    x = layers.GlobalAveragePooling2D()(x) if global_pool else layers.Flatten()(x)
+    if dense_units:
+        x = layers.Dense(dense_units, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, _classifier(x), name=name)
+
+
+ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
+    "linear": linear_baseline,
+    "mlp": mlp,
+    "cnn_1conv_mlp": cnn_1conv_mlp,
+    "cnn_2conv": cnn_2conv,
+    "lenet_bn": lenet_bn,
+    "vgg_bn": vgg_bn,
+}
+
+IMAGE_ARCHITECTURES = {"cnn_1conv_mlp", "cnn_2conv", "lenet_bn", "vgg_bn"}
+
+
+def build_model(arch: str, **hparams) -> keras.Model:
+    """Build architecture ``arch`` with keyword hyper-parameters (JSON-serialisable values)."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
+    return ARCHITECTURES[arch](**hparams)
+
+
+def input_kind(arch: str) -> str:
+    """``"image"`` (28×28×1) or ``"flat"`` (784): which preprocessing a model expects."""
+    return "image" if arch in IMAGE_ARCHITECTURES else "flat"
+
+
+def tunable_cnn(filters1: int = 32, kernel: int = 3, pool: int = 2, filters: Sequence[int] = (64, 64, 128),
+                dropout: float = 0.25, augment: dict | None = None, name: str = "tunable_cnn") -> keras.Model:
+    """Report 003's tuned CNN: a first conv block (filters, kernel, pool size), then one conv
+    block per entry of ``filters``. A block pools by 2 only while the map is at least 2×2, so
+    every point of the search space is a valid network (a 4×4 first pool leaves 7×7 → 3 → 1).
+    """
+    inputs = keras.Input(IMAGE_INPUT, name="image")
+    x = _maybe_augment(inputs, augment)
+    x = conv_bn(x, filters1, kernel)
+    x = layers.MaxPooling2D(pool)(x)
+    size = IMAGE_SHAPE[0] // pool
+    for f in filters:
+        x = conv_bn(x, f, kernel)
+        if size >= 2:
+            x = layers.MaxPooling2D(2)(x)
+            size //= 2
+    x = layers.Flatten()(x)
+    x = layers.Dropout(dropout)(x)
+    return keras.Model(inputs, _classifier(x), name=name)
+
+
+ARCHITECTURES["tunable_cnn"] = tunable_cnn
+IMAGE_ARCHITECTURES.add("tunable_cnn")

@@ -1,0 +1,157 @@
+"""Training with a cache: one ``fit`` for every model in the report.
+
+A trained model is stored under ``<artifacts>/models/<name>--<key>/`` where ``key`` hashes
+everything that determines the result (architecture, hyper-parameters, training recipe, data,
+seed). Asking again for the same key loads the model instead of training it, so rerunning a
+notebook — or resuming a killed run — retrains nothing that already finished.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import atomic
+from .config import seed_everything
+from .data import for_cnn, for_mlp
+from .models import build_model, input_kind
+
+CACHE_VERSION = 1  # bump when a change to this module invalidates stored models
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """The optimisation recipe. ``schedule``: "constant", "plateau" (ReduceLROnPlateau) or
+    "cosine" (linear warm-up then cosine decay to zero, a one-cycle-like schedule)."""
+
+    epochs: int
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    schedule: str = "plateau"
+    warmup_epochs: int = 0
+    patience: int | None = 5  # early stopping on val accuracy; None trains every epoch
+    weight_decay: float = 0.0  # > 0 switches Adam to AdamW
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class TrainResult:
+    name: str
+    model: object
+    history: pd.DataFrame
+    train_seconds: float
+    epochs: int
+    from_cache: bool
+    key: str
+    spec: dict  # arch, hparams, train config, seed: enough to rebuild and retrain
+
+
+def preprocess(arch: str, x: np.ndarray) -> np.ndarray:
+    """Scale uint8 images and shape them the way ``arch`` expects."""
+    return for_cnn(x) if input_kind(arch) == "image" else for_mlp(x)
+
+
+def fingerprint(*arrays: np.ndarray) -> str:
+    """A short digest of array contents, shapes and dtypes (part of the cache key)."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.shape}{a.dtype}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def cache_key(spec: dict, data_fingerprint: str) -> str:
+    payload = json.dumps({"spec": spec, "data": data_fingerprint, "v": CACHE_VERSION}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def make_optimizer(cfg: TrainConfig, steps_per_epoch: int):
+    import keras
+
+    lr = cfg.learning_rate
+    if cfg.schedule == "cosine":
+        warmup = cfg.warmup_epochs * steps_per_epoch
+        lr = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=cfg.learning_rate / 10 if warmup else cfg.learning_rate,
+            decay_steps=max(1, cfg.epochs * steps_per_epoch - warmup),
+            warmup_target=cfg.learning_rate if warmup else None,
+            warmup_steps=warmup,
+        )
+    elif cfg.schedule not in ("constant", "plateau"):
+        raise ValueError(f"Unknown schedule {cfg.schedule!r}")
+    if cfg.weight_decay:
+        return keras.optimizers.AdamW(lr, weight_decay=cfg.weight_decay)
+    return keras.optimizers.Adam(lr)
+
+
+def make_callbacks(cfg: TrainConfig) -> list:
+    import keras
+
+    callbacks = []
+    if cfg.patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", patience=cfg.patience, restore_best_weights=True))
+    if cfg.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.5, patience=max(1, (cfg.patience or 6) // 2), min_lr=1e-5))
+    return callbacks
+
+
+def compile_model(model, cfg: TrainConfig, steps_per_epoch: int):
+    model.compile(optimizer=make_optimizer(cfg, steps_per_epoch),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def fit(name: str, arch: str, hparams: dict, cfg: TrainConfig, splits: dict, cache_dir: str | Path,
+        seed: int = 42, verbose: int = 2) -> TrainResult:
+    """Train ``build_model(arch, **hparams)`` on ``splits["train"]``, validating on ``splits["val"]``.
+
+    ``splits`` holds uint8 ``(x, y)`` pairs; preprocessing follows the architecture. The test
+    split is never touched here. Returns the cached result when the same key was trained before.
+    """
+    import keras
+
+    spec = {"arch": arch, "hparams": hparams, "train": cfg.to_dict(), "seed": seed}
+    (x_tr, y_tr), (x_val, y_val) = splits["train"], splits["val"]
+    key = cache_key(spec, fingerprint(x_tr, y_tr, x_val, y_val))
+    folder = Path(cache_dir) / "models" / f"{name}--{key}"
+    if (folder / "meta.json").is_file():
+        meta = json.loads((folder / "meta.json").read_text())
+        model = keras.models.load_model(folder / "model.keras")
+        history = pd.read_csv(folder / "history.csv")
+        return TrainResult(name, model, history, meta["train_seconds"], meta["epochs"], True, key, spec)
+
+    seed_everything(seed)
+    model = build_model(arch, **hparams)
+    steps = int(np.ceil(len(y_tr) / cfg.batch_size))
+    compile_model(model, cfg, steps)
+    start = time.perf_counter()
+    hist = model.fit(preprocess(arch, x_tr), y_tr, validation_data=(preprocess(arch, x_val), y_val),
+                     epochs=cfg.epochs, batch_size=cfg.batch_size, callbacks=make_callbacks(cfg),
+                     verbose=verbose)
+    seconds = time.perf_counter() - start
+    history = pd.DataFrame(hist.history).drop(columns=["learning_rate"], errors="ignore")
+    history.insert(0, "epoch", np.arange(1, len(history) + 1))
+    meta = {"name": name, "key": key, "spec": spec, "train_seconds": seconds, "epochs": len(history),
+            "params": int(model.count_params())}
+    save_trained(folder, model, history, meta)
+    return TrainResult(name, model, history, seconds, len(history), False, key, spec)
+
+
+def save_trained(folder: Path, model, history: pd.DataFrame, meta: dict) -> None:
+    """Write model, history and meta into a temp folder, then rename it into place."""
+    with atomic.atomic_path(folder) as tmp:
+        tmp.mkdir()
+        model.save(tmp / "model.keras")
+        history.to_csv(tmp / "history.csv", index=False)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))

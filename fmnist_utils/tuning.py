@@ -1,0 +1,135 @@
+"""Hyperband search (keras-tuner) over report 003's MLP and CNN spaces.
+
+A *space* maps keras-tuner's ``hp`` to a plain ``(arch, hparams, learning_rate)`` spec, so the
+best trial becomes an ordinary model for :func:`fmnist_utils.train.fit` (cached, rebuildable).
+The tuner folder lives under the profile's artifacts and is reopened with ``overwrite=False``:
+an interrupted search resumes, and workers of keras-tuner's distributed mode
+(``KERASTUNER_TUNER_ID``/``KERASTUNER_ORACLE_IP``/``KERASTUNER_ORACLE_PORT``) share it.
+
+Command line (one chief and N workers, or alone)::
+
+    python -m fmnist_utils.tuning --space cnn --profile full
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from .config import SEED, Profile, get_profile
+from .train import TrainConfig, compile_model, preprocess
+
+MLP_UNITS = [32, 64, 128, 256, 512]
+MAX_LAYERS = 6
+
+
+def mlp_space(hp):
+    """2–6 hidden layers of 32–512 units, one dropout rate, learning rate in {1e-2, 1e-3, 1e-4}."""
+    n = hp.Int("layers", 2, MAX_LAYERS)
+    units = [hp.Choice(f"units_{i}", MLP_UNITS) for i in range(MAX_LAYERS)][:n]
+    hparams = {"hidden_units": units, "dropout": hp.Choice("dropout", [0.0, 0.1, 0.2, 0.3])}
+    return "mlp", hparams, hp.Choice("learning_rate", [1e-2, 1e-3, 1e-4])
+
+
+def cnn_space(hp):
+    """First filters {16, 32}, kernel {3, 5}, first pool {2, 4}, three later blocks of
+    {32, 64, 128} filters, dropout 0–0.5, learning rate 1e-4–1e-2 (log scale)."""
+    hparams = {
+        "filters1": hp.Choice("filters1", [16, 32]),
+        "kernel": hp.Choice("kernel", [3, 5]),
+        "pool": hp.Choice("pool", [2, 4]),
+        "filters": [hp.Choice(f"filters{i}", [32, 64, 128]) for i in (2, 3, 4)],
+        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1),
+    }
+    return "tunable_cnn", hparams, hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")
+
+
+SPACES = {"mlp": mlp_space, "cnn": cnn_space}
+
+
+def spec_from_hp(space: str, hp) -> tuple[str, dict, float]:
+    return SPACES[space](hp)
+
+
+def make_hypermodel(space: str):
+    import keras_tuner as kt
+
+    from .models import build_model
+
+    class SpaceHyperModel(kt.HyperModel):
+        def build(self, hp):
+            arch, hparams, lr = spec_from_hp(space, hp)
+            model = build_model(arch, **hparams)
+            return compile_model(model, TrainConfig(epochs=1, learning_rate=lr, schedule="constant"), 1)
+
+    return SpaceHyperModel(name=f"{space}_space")
+
+
+def make_tuner(space: str, profile: Profile, seed: int = SEED):
+    """A Hyperband tuner whose state lives in ``<artifacts>/tuner/<space>`` (resumable)."""
+    import keras_tuner as kt
+
+    return kt.Hyperband(
+        make_hypermodel(space), objective="val_accuracy", max_epochs=profile.tuner_max_epochs,
+        factor=profile.tuner_factor, hyperband_iterations=profile.tuner_iterations, seed=seed,
+        directory=str(profile.artifacts_dir / "tuner"), project_name=space, overwrite=False)
+
+
+def search_data(space: str, splits: dict, profile: Profile, seed: int = SEED):
+    """The training subset the search uses (its budget), and the full validation split."""
+    from .data import stratified_split
+
+    x, y = splits["train"]
+    if profile.tuner_subset and profile.tuner_subset < len(y):
+        _, keep = stratified_split(y, val_size=profile.tuner_subset, seed=seed)
+        x, y = x[keep], y[keep]
+    arch = "mlp" if space == "mlp" else "tunable_cnn"
+    x_val, y_val = splits["val"]
+    return (preprocess(arch, x), y), (preprocess(arch, x_val), y_val)
+
+
+def run_search(space: str, splits: dict, profile: Profile, seed: int = SEED, verbose: int = 0):
+    """Run (or resume, or just reopen a finished) Hyperband search; returns the tuner."""
+    import keras
+
+    tuner = make_tuner(space, profile, seed)
+    (x, y), (x_val, y_val) = search_data(space, splits, profile, seed)
+    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=3)
+    tuner.search(x, y, validation_data=(x_val, y_val), batch_size=128, callbacks=[stop], verbose=verbose)
+    return tuner
+
+
+def trials_frame(tuner) -> pd.DataFrame:
+    """Every trial: its hyper-parameters, Hyperband bracket/round, epochs and best val accuracy."""
+    rows = []
+    for trial in tuner.oracle.trials.values():
+        values = dict(trial.hyperparameters.values)
+        score = trial.metrics.get_best_value("val_accuracy") if trial.metrics.exists("val_accuracy") else None
+        rows.append({"trial": trial.trial_id, "status": str(trial.status), "val_accuracy": score,
+                     "bracket": values.pop("tuner/bracket", None), "round": values.pop("tuner/round", None),
+                     "epochs": values.pop("tuner/epochs", None), **{k: v for k, v in values.items()
+                                                                    if not k.startswith("tuner/")}})
+    frame = pd.DataFrame(rows)
+    return frame.sort_values("val_accuracy", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def best_specs(space: str, tuner, n: int = 1) -> list[tuple[str, dict, float]]:
+    """The ``n`` best trials as ``(arch, hparams, learning_rate)`` specs."""
+    return [spec_from_hp(space, hp) for hp in tuner.get_best_hyperparameters(n)]
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--space", choices=sorted(SPACES), required=True)
+    parser.add_argument("--profile", default=None, help="quick or full (default: $FMNIST_PROFILE or quick)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    from .data import prepare_splits
+
+    profile = get_profile(args.profile)
+    run_search(args.space, prepare_splits(profile, args.seed), profile, args.seed, verbose=1)
+
+
+if __name__ == "__main__":
+    main()
