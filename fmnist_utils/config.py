@@ -40,7 +40,8 @@ class Profile:
     retrain_epochs: int
     # Ensemble.
     ensemble_size: int
-    ensemble_epochs: int
+    ensemble_epochs: int  # at most this many epochs per member …
+    ensemble_minutes: float | None  # … and no more than fit this training budget (None: no cap)
     bootstrap_samples: int
     # Output folders.
     figures_dir: Path
@@ -71,6 +72,7 @@ def _profiles() -> dict[str, Profile]:
             retrain_epochs=1,
             ensemble_size=3,
             ensemble_epochs=1,
+            ensemble_minutes=None,
             bootstrap_samples=200,
             figures_dir=quick_root / "figures",
             results_dir=quick_root / "results",
@@ -89,9 +91,10 @@ def _profiles() -> dict[str, Profile]:
             tuner_factor=3,
             tuner_subset=15000,
             tuner_iterations=1,
-            retrain_epochs=15,
+            retrain_epochs=10,
             ensemble_size=15,
             ensemble_epochs=12,
+            ensemble_minutes=45,
             bootstrap_samples=2000,
             figures_dir=ROOT / "figures",
             results_dir=ROOT / "results" / "full",

@@ -42,3 +42,15 @@ def accuracy_by_size(member_probs: np.ndarray, y_true: np.ndarray, n_orders: int
         accs[o] = [accuracy(y_true, running[k]) for k in range(m)]
     return pd.DataFrame({"members": np.arange(1, m + 1), "mean": accs.mean(0), "std": accs.std(0),
                          "min": accs.min(0), "max": accs.max(0)})
+
+
+def member_epochs(seconds_per_epoch: float, members: int, max_epochs: int, budget_minutes: float | None) -> int:
+    """Epochs per member: ``max_epochs``, reduced so that all members fit the training budget.
+
+    ``seconds_per_epoch`` is measured on the base model (its recorded training time / epochs).
+    Never fewer than one epoch.
+    """
+    if budget_minutes is None:
+        return max_epochs
+    affordable = int(budget_minutes * 60 / (members * seconds_per_epoch))
+    return max(1, min(max_epochs, affordable))

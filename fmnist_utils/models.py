@@ -94,7 +94,7 @@ def conv_bn(x, filters: int, kernel: int = 3):
 
 
 def lenet_bn(augment: dict | None = None, dropout: float = 0.3, name: str = "lenet_bn") -> keras.Model:
-    """LeNet-5-like: two 5×5 conv+BN+pool stages and a small dense head (~316k parameters).
+    """LeNet-5-like: two 5×5 conv+BN+pool stages and an 84-unit dense head (≈317k parameters).
 
     Report 003's lighter CNN (≈315k parameters), with BatchNorm and dropout.
     """
@@ -105,7 +105,7 @@ def lenet_bn(augment: dict | None = None, dropout: float = 0.3, name: str = "len
         x = layers.MaxPooling2D(2)(x)
         x = layers.Dropout(dropout / 2)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(96, use_bias=False)(x)
+    x = layers.Dense(84, use_bias=False)(x)  # LeNet-5's F6 width
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Dropout(dropout)(x)
@@ -114,17 +114,23 @@ def lenet_bn(augment: dict | None = None, dropout: float = 0.3, name: str = "len
 
 def vgg_bn(blocks: Sequence[Sequence[int]] = ((32, 32), (64, 64), (128,)), dense_units: int = 256,
            dropout: float = 0.3, augment: dict | None = None, global_pool: bool = False,
-           name: str = "vgg_bn") -> keras.Model:
+           first_bn: bool = True, name: str = "vgg_bn") -> keras.Model:
     """A VGG-style BN+dropout CNN: each block is a few conv+BN+ReLU units, then 2×2 max-pool.
 
-    The default (five conv layers in three blocks) is report 003's deeper design, adapted to a
-    CPU budget. ``global_pool`` replaces Flatten with global average pooling (fewer parameters).
+    The default (five conv layers in three blocks) is report 003's deeper design.
+    ``global_pool`` replaces Flatten with global average pooling (fewer parameters).
+    ``first_bn=False`` leaves BatchNorm off the very first conv: on a CPU, normalising the
+    full-resolution 28×28 maps costs about as much as all the convolutions together, while the
+    first layer (fed [0, 1] pixels) gains little from it.
     """
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = _maybe_augment(inputs, augment)
-    for block in blocks:
-        for filters in block:
-            x = conv_bn(x, filters)
+    for b, block in enumerate(blocks):
+        for i, filters in enumerate(block):
+            if b == i == 0 and not first_bn:
+                x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+            else:
+                x = conv_bn(x, filters)
         x = layers.MaxPooling2D(2)(x)
         x = layers.Dropout(dropout / 2)(x)
     x = layers.GlobalAveragePooling2D()(x) if global_pool else layers.Flatten()(x)

@@ -66,6 +66,8 @@ def build_report(profile_name: str) -> Path:
     config.TemplateExporter.exclude_input = True
     config.TemplateExporter.exclude_input_prompt = True
     config.TemplateExporter.exclude_output_prompt = True
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {"notebook-only"}
     exporter = PDFExporter(config=config, extra_template_basedirs=[str(REPORT_TEMPLATE_DIR.parent)],
                            template_name=REPORT_TEMPLATE_DIR.name)
     pdf, _ = exporter.from_filename(str(executed))

@@ -1,0 +1,121 @@
+"""``make bench``: training throughput and time-to-accuracy, measured in one run on this machine.
+
+* Throughput (images/s) of one training epoch of the best MLP and of the published CNN.
+* Time to accuracy: wall seconds of training until test accuracy first reaches a target (92% in
+  the full profile) for our CNN recipe (the registry's best CNN) and for report 004's recipe
+  (2-conv + 1 hidden layer, Adam 1e-3, batch 128, no augmentation), and their ratio. The test
+  set is only *watched* here to time a milestone; nothing is selected on it.
+
+Writes ``<results dir>/bench.json`` atomically and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from . import atomic, evaluate, results
+from .config import SEED, Profile, get_profile, seed_everything
+from .data import prepare_splits
+from .models import build_model
+from .train import TrainConfig, compile_model, preprocess
+
+BASELINE = {"arch": "cnn_2conv", "hparams": {},
+            "train": TrainConfig(epochs=45, batch_size=128, learning_rate=1e-3, schedule="constant", patience=None)}
+TARGETS = {"full": 0.92, "quick": 0.70}
+
+
+class TimeToAccuracy:
+    """A Keras callback recording training seconds (evaluation time excluded) until a target."""
+
+    def __new__(cls, *args, **kwargs):
+        import keras
+
+        class _Callback(keras.callbacks.Callback):
+            def __init__(self, x_test, y_test, target, tta_flip):
+                super().__init__()
+                self.x_test, self.y_test, self.target, self.tta_flip = x_test, y_test, target, tta_flip
+                self.train_seconds, self.curve, self.reached = 0.0, [], None
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.train_seconds += time.perf_counter() - self._start
+                probs = evaluate.predict_proba(self.model, self.x_test, tta_flip=self.tta_flip)
+                acc = evaluate.accuracy(self.y_test, probs)
+                self.curve.append({"epoch": epoch + 1, "seconds": round(self.train_seconds, 1), "test_accuracy": acc})
+                if acc >= self.target and self.reached is None:
+                    self.reached = self.curve[-1]
+                    self.model.stop_training = True
+
+        return _Callback(*args, **kwargs)
+
+
+def time_to_accuracy(arch: str, hparams: dict, cfg: TrainConfig, splits: dict, target: float,
+                     tta_flip: bool = False, seed: int = SEED) -> dict:
+    seed_everything(seed)
+    model = compile_model(build_model(arch, **hparams), cfg, int(np.ceil(len(splits["train"][1]) / cfg.batch_size)))
+    (x, y), (x_test, y_test) = splits["train"], splits["test"]
+    watch = TimeToAccuracy(preprocess(arch, x_test), y_test, target, tta_flip)
+    model.fit(preprocess(arch, x), y, epochs=cfg.epochs, batch_size=cfg.batch_size, callbacks=[watch], verbose=0)
+    reached = watch.reached or {}
+    return {"arch": arch, "hparams": hparams, "train": cfg.to_dict(), "tta_flip": tta_flip,
+            "epochs_to_target": reached.get("epoch"), "seconds_to_target": reached.get("seconds"),
+            "curve": watch.curve}
+
+
+def throughput(arch: str, hparams: dict, splits: dict, n: int = 10_000, batch_size: int = 128) -> float:
+    """Images per second of one training pass over ``n`` images (after a warm-up pass)."""
+    seed_everything(SEED)
+    model = compile_model(build_model(arch, **hparams), TrainConfig(epochs=1, schedule="constant"), 1)
+    x, y = splits["train"]
+    x, y = preprocess(arch, x[:n]), y[:n]
+    model.fit(x[:batch_size * 4], y[:batch_size * 4], batch_size=batch_size, verbose=0)  # build + trace
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    return len(y) / (time.perf_counter() - start)
+
+
+def run(profile: Profile) -> dict:
+    summary = results.load_summary(profile.results_dir, profile.name)
+    mlp_spec = summary["models"][summary["best"]["mlp"]]["spec"]
+    cnn_spec = summary["models"][summary["best"]["cnn"]]["spec"]
+    splits = prepare_splits(profile, SEED)
+    target = TARGETS[profile.name]
+    ours_cfg = TrainConfig(**cnn_spec["train"])
+    base_cfg = BASELINE["train"] if profile.name == "full" else TrainConfig(epochs=3, patience=None)
+    ours = time_to_accuracy(cnn_spec["arch"], cnn_spec["hparams"], ours_cfg, splits, target, cnn_spec["tta_flip"])
+    baseline = time_to_accuracy(BASELINE["arch"], BASELINE["hparams"], base_cfg, splits, target)
+    both = ours["seconds_to_target"] and baseline["seconds_to_target"]
+    report = {
+        "profile": profile.name, "target_accuracy": target, "hardware": results.hardware(),
+        "throughput": {"mlp": summary["best"]["mlp"], "cnn": summary["best"]["cnn"],
+                       "mlp_images_per_s": throughput(mlp_spec["arch"], mlp_spec["hparams"], splits),
+                       "cnn_images_per_s": throughput(cnn_spec["arch"], cnn_spec["hparams"], splits)},
+        "ours": ours, "baseline": baseline,
+        "speedup": baseline["seconds_to_target"] / ours["seconds_to_target"] if both else None,
+    }
+    atomic.write_json(profile.results_dir / "bench.json", report)
+    return report
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Throughput and time-to-accuracy benchmark.")
+    parser.add_argument("--profile", default=None)
+    profile = get_profile(parser.parse_args(argv).profile)
+    r = run(profile)
+    t = r["throughput"]
+    print(f"throughput: MLP {t['mlp_images_per_s']:.0f} img/s, CNN {t['cnn_images_per_s']:.0f} img/s")
+    for who in ("ours", "baseline"):
+        x = r[who]
+        print(f"{who:>8}: {x['arch']} reaches {r['target_accuracy']:.1%} test accuracy at epoch "
+              f"{x['epochs_to_target']} after {x['seconds_to_target']} s of training")
+    print(f"speed-up to {r['target_accuracy']:.0%}: {r['speedup']:.2f}x" if r["speedup"] else
+          "speed-up: target not reached by both recipes")
+
+
+if __name__ == "__main__":
+    main()

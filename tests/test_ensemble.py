@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from fmnist_utils import ensemble
+
+# Three members, three images, three classes.
+MEMBERS = np.array([
+    [[0.6, 0.4, 0.0], [0.1, 0.8, 0.1], [0.4, 0.3, 0.3]],
+    [[0.6, 0.4, 0.0], [0.1, 0.2, 0.7], [0.1, 0.5, 0.4]],
+    [[0.0, 1.0, 0.0], [0.1, 0.2, 0.7], [0.2, 0.2, 0.6]],
+])
+
+
+def test_soft_vote_is_the_mean():
+    np.testing.assert_allclose(ensemble.soft_vote(MEMBERS)[0], [0.4, 0.6, 0.0])
+    assert ensemble.soft_vote(MEMBERS).argmax(1).tolist() == [1, 2, 2]
+
+
+def test_hard_vote_is_the_majority():
+    # Image 0: two members say class 0, although the mean probability favours class 1.
+    assert ensemble.hard_vote(MEMBERS).tolist()[:2] == [0, 2]
+
+
+def test_hard_vote_breaks_ties_by_probability():
+    # Image 2: one vote each for 0, 1, 2; summed probabilities 0.7, 1.0, 1.3 -> class 2.
+    assert ensemble.hard_vote(MEMBERS)[2] == 2
+
+
+def test_accuracy_by_size():
+    y = np.array([1, 2, 2])
+    table = ensemble.accuracy_by_size(MEMBERS, y, n_orders=10, seed=0)
+    assert table["members"].tolist() == [1, 2, 3]
+    full = table.iloc[-1]
+    assert full["mean"] == pytest.approx(1.0) and full["std"] == pytest.approx(0.0)
+    single_accs = [np.mean(m.argmax(1) == y) for m in MEMBERS]
+    assert min(single_accs) <= table.iloc[0]["mean"] <= max(single_accs)
+
+
+def test_member_epochs_fit_the_budget():
+    assert ensemble.member_epochs(40.0, 15, 12, budget_minutes=45) == 4   # 2700 s / (15 · 40 s)
+    assert ensemble.member_epochs(10.0, 15, 12, budget_minutes=45) == 12  # capped by max_epochs
+    assert ensemble.member_epochs(500.0, 15, 12, budget_minutes=45) == 1  # never zero
+    assert ensemble.member_epochs(40.0, 3, 2, budget_minutes=None) == 2

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from fmnist_utils import evaluate
+
+
+def test_bootstrap_ci_covers_true_accuracy():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 5000)
+    pred = np.where(rng.random(5000) < 0.9, y, (y + 1) % 10)  # ~90% correct
+    lo, hi = evaluate.bootstrap_ci(y, pred, n_boot=1000, seed=1)
+    acc = np.mean(pred == y)
+    assert lo < acc < hi
+    assert 0.01 < hi - lo < 0.03  # ≈ 2·1.96·sqrt(.9·.1/5000) = 0.0166
+
+
+def test_bootstrap_ci_of_perfect_predictions_is_a_point():
+    y = np.arange(100) % 10
+    assert evaluate.bootstrap_ci(y, y, n_boot=200) == (1.0, 1.0)
+
+
+def test_mcnemar_on_a_known_table():
+    # A right / B wrong on 10 images, A wrong / B right on 2, both right on 88.
+    y = np.zeros(100, int)
+    a = np.zeros(100, int); b = np.zeros(100, int)
+    b[:10] = 1          # only A correct
+    a[10:12] = 1        # only B correct
+    result = evaluate.mcnemar(y, a, b)
+    assert result["only_a_correct"] == 10 and result["only_b_correct"] == 2
+    assert result["p_value"] == pytest.approx(stats.binomtest(10, 12, 0.5).pvalue)
+    assert result["p_value"] == pytest.approx(0.03857, abs=1e-4)
+
+
+def test_mcnemar_identical_classifiers():
+    y = np.arange(20) % 3
+    assert evaluate.mcnemar(y, y, y)["p_value"] == 1.0
+
+
+def test_ece_on_a_known_example():
+    # 10 images, every prediction made with confidence 0.8, six of them right: ECE = |0.6 - 0.8|.
+    probs = np.full((10, 2), 0.2); probs[:, 0] = 0.8
+    y = np.array([0] * 6 + [1] * 4)
+    assert evaluate.expected_calibration_error(y, probs) == pytest.approx(0.2)
+
+
+def test_ece_is_zero_when_confidence_matches_accuracy():
+    probs = np.tile([1.0, 0.0], (8, 1))
+    assert evaluate.expected_calibration_error(np.zeros(8, int), probs) == pytest.approx(0.0)
+
+
+def test_log_loss_and_accuracy():
+    probs = np.array([[0.5, 0.5], [0.9, 0.1]])
+    y = np.array([1, 0])
+    assert evaluate.accuracy(y, probs) == 0.5  # argmax ties go to class 0
+    assert evaluate.log_loss(y, probs) == pytest.approx(-(np.log(0.5) + np.log(0.9)) / 2)
+
+
+def test_classification_table_and_confusion():
+    y = np.repeat(np.arange(10), 10)
+    pred = y.copy(); pred[:5] = 6  # five T-shirts called Shirt
+    table = evaluate.classification_table(y, pred)
+    assert list(table.index)[6] == "Shirt" and table["support"].tolist() == [10] * 10
+    assert table.loc["T-shirt/top", "recall"] == pytest.approx(0.5)
+    assert evaluate.confusion(y, pred)[0, 6] == 5
+
+
+def test_most_confident_errors_are_sorted():
+    y = np.array([0, 0, 0, 1])
+    probs = np.array([[0.1, 0.9], [0.4, 0.6], [0.9, 0.1], [0.3, 0.7]])
+    errors = evaluate.most_confident_errors(y, probs, n=5)
+    assert errors.index.tolist() == [0, 1]
+    assert errors["confidence"].is_monotonic_decreasing

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from fmnist_utils import models
+
+
+@pytest.mark.parametrize("arch, hparams, expected", [
+    ("linear", {}, 7_850),                                   # report 004: baseline
+    ("mlp", {"hidden_units": [256]}, 203_530),               # + 1 hidden layer
+    ("mlp", {"hidden_units": [256, 128, 100], "dropout": 0.4}, 247_766),
+    ("cnn_1conv_mlp", {}, 850_038),                          # 1 conv + best MLP
+    ("cnn_2conv", {}, 409_034),                              # 2 conv + 1 hidden
+])
+def test_report_004_parameter_counts(arch, hparams, expected):
+    assert models.build_model(arch, **hparams).count_params() == expected
+
+
+def test_lenet_bn_is_near_report_003_size():
+    assert 300_000 < models.build_model("lenet_bn").count_params() < 330_000
+
+
+@pytest.mark.parametrize("pool, kernel", [(2, 3), (4, 5)])
+def test_every_tunable_cnn_is_valid(pool, kernel):
+    model = models.build_model("tunable_cnn", filters1=16, kernel=kernel, pool=pool, filters=[128, 128, 128])
+    out = model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0)
+    assert out.shape == (2, 10)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_mlp_with_augmentation_takes_flat_input():
+    model = models.build_model("mlp", hidden_units=[32], batch_norm=True, augment={"flip": True, "shift": 0.1})
+    assert model.input_shape == (None, 784)
+    assert model.predict(np.zeros((3, 784), np.float32), verbose=0).shape == (3, 10)
+
+
+def test_identity_activation_mlp_is_linear():
+    model = models.build_model("mlp", hidden_units=[16], activation=None)
+    assert [layer.name for layer in model.layers][-2:] == ["hidden1", "output"]
+    assert not any(layer.__class__.__name__ == "Activation" for layer in model.layers)
+
+
+def test_unknown_architecture_is_rejected():
+    with pytest.raises(ValueError, match="Unknown architecture"):
+        models.build_model("resnet152")
+
+
+def test_input_kind():
+    assert models.input_kind("mlp") == "flat" and models.input_kind("linear") == "flat"
+    assert models.input_kind("vgg_bn") == "image" and models.input_kind("tunable_cnn") == "image"

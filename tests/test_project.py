@@ -1,0 +1,37 @@
+"""Checks of the project's files: pins agree, notebooks are clean and parameterised."""
+
+import json
+import re
+
+import pytest
+import yaml
+
+from fmnist_utils.config import NOTEBOOKS_DIR, ROOT
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _pins(lines):
+    return sorted(re.sub(r"\s+#.*$", "", line).strip() for line in lines
+                  if line.strip() and not line.lstrip().startswith("#"))
+
+
+def test_environment_yml_has_the_same_pins_as_requirements():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert _pins(pip_section) == _pins((ROOT / "requirements.txt").read_text().splitlines())
+    assert all("==" in pin for pin in _pins(pip_section))
+
+
+def test_there_are_five_numbered_notebooks():
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + [ROOT / "report" / "report.ipynb"], ids=lambda p: p.name)
+def test_notebook_is_clean_and_parameterised(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "strip outputs"
+    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1 and "PROFILE" in "".join(params[0]["source"])
+    assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).startswith("# ")

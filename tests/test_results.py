@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from fmnist_utils import results
+
+
+def _entry(**kw):
+    return {"family": "cnn", "notebook": "03", "params": 10, "epochs": 1, "train_seconds": 1.0,
+            "val_accuracy": 0.9, "test_accuracy": 0.91, "test_accuracy_ci95": [0.9, 0.92], "test_loss": 0.3, **kw}
+
+
+def test_record_and_read_back(tmp_path):
+    results.record_model(tmp_path, "quick", "m1", _entry())
+    results.record_best(tmp_path, "quick", "cnn", "m1")
+    results.record_notebook(tmp_path, "quick", "03_cnn_stages", 12.34)
+    summary = results.load_summary(tmp_path, "quick")
+    assert summary["profile"] == "quick" and summary["best"] == {"cnn": "m1"}
+    assert summary["models"]["m1"]["test_accuracy"] == 0.91
+    assert summary["notebooks"]["03_cnn_stages"]["seconds"] == 12.3
+    assert {"git_commit", "created", "hardware", "versions"} <= set(summary)
+
+
+def test_profiles_never_mix(tmp_path):
+    results.record_model(tmp_path, "quick", "m1", _entry())
+    with pytest.raises(ValueError, match="profile"):
+        results.record_model(tmp_path, "full", "m2", _entry())
+
+
+def test_bad_family_and_unknown_best_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="family"):
+        results.record_model(tmp_path, "quick", "m1", _entry(family="svm"))
+    with pytest.raises(KeyError):
+        results.record_best(tmp_path, "quick", "cnn", "missing")
+
+
+def test_missing_summary_explains_what_to_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make notebooks"):
+        results.load_summary(tmp_path)
+
+
+def test_probs_are_float16_and_merged(tmp_path):
+    p = np.random.default_rng(0).random((5, 10)).astype(np.float32)
+    results.save_probs(tmp_path, {"a": p})
+    results.save_probs(tmp_path, {"b": p / 2})
+    stored = results.load_probs(tmp_path)
+    assert sorted(stored) == ["a", "b"] and stored["a"].dtype == np.float16
+    np.testing.assert_allclose(stored["a"], p, atol=1e-3)

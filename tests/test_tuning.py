@@ -1,0 +1,21 @@
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+from fmnist_utils import models, tuning
+
+
+@pytest.mark.parametrize("space", ["mlp", "cnn"])
+def test_space_defaults_build_a_model(space):
+    arch, hparams, lr = tuning.spec_from_hp(space, kt.HyperParameters())
+    assert 1e-4 <= lr <= 1e-2
+    model = models.build_model(arch, **hparams)
+    x = np.zeros((1, 784) if models.input_kind(arch) == "flat" else (1, 28, 28, 1), np.float32)
+    assert model.predict(x, verbose=0).shape == (1, 10)
+
+
+def test_mlp_space_uses_as_many_units_as_layers():
+    hp = kt.HyperParameters()
+    hp.Fixed("layers", 4)
+    _, hparams, _ = tuning.mlp_space(hp)
+    assert len(hparams["hidden_units"]) == 4 and set(hparams["hidden_units"]) <= set(tuning.MLP_UNITS)
