@@ -56,10 +56,10 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 test: $(STAMP) ## run the unit tests
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -q
 
 # One rule per executed notebook; the real prerequisites are the notebook and the package.
-$(NB_OUT)/%.ipynb: notebooks/%.ipynb $(PKG) $(STAMP)
+$(NB_OUT)/%.ipynb: notebooks/%.ipynb $(PKG) | $(STAMP)
 	$(RUN) notebook $* --profile $(PROFILE)
 
 # 04 tunes around 03's winner; 05 ensembles the better of 03 and 04.
@@ -72,7 +72,7 @@ notebooks: $(EXECUTED) ## execute notebooks 01-05 headless into build/<profile>/
 
 report: $(PDF) ## build the PDF (full: report/report.pdf; quick: build/quick/report.pdf)
 
-$(PDF): report/report.ipynb $(wildcard report/template/*) $(EXECUTED) $(PKG)
+$(PDF): report/report.ipynb $(wildcard report/template/*) report/references.csv $(EXECUTED) $(PKG) | $(STAMP)
 	$(RUN) report --profile $(PROFILE)
 
 bench: $(STAMP) ## time-to-92% of our CNN recipe vs report 004's, and throughput
