@@ -85,7 +85,7 @@ def _profiles() -> dict[str, Profile]:
             train_subset=None,
             val_size=6000,
             mlp_epochs=30,
-            cnn_epochs=10,
+            cnn_epochs=12,
             patience=6,
             tuner_max_epochs=9,
             tuner_factor=3,

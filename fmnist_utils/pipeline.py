@@ -10,6 +10,7 @@ leaves a half-written target for Make to mistake as up to date.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -86,6 +87,9 @@ def main(argv=None) -> None:
     for p in (nb, rep):
         p.add_argument("--profile", default=None, help="quick or full")
     args = parser.parse_args(argv)
+    # papermill logs each cell's output at INFO: long runs show progress in their log file.
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("traitlets").setLevel(logging.WARNING)
     profile_name = get_profile(args.profile).name
     if args.command == "notebook":
         run_notebook(args.name, profile_name)
