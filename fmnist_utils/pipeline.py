@@ -43,15 +43,23 @@ def execute(source: Path, target: Path, profile_name: str) -> float:
     return time.perf_counter() - start
 
 
+def trained_artifacts(artifacts_dir: Path) -> set[str]:
+    """Cached models and finished tuner trials: what a run adds tells how much it trained."""
+    return {str(p) for pattern in ("models/*/meta.json", "tuner/*/trial_*/trial.json")
+            for p in Path(artifacts_dir).glob(pattern)}
+
+
 def run_notebook(name: str, profile_name: str) -> Path:
     profile = get_profile(profile_name)
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     if not source.is_file():
         raise SystemExit(f"No notebook {source}")
     target = profile.notebooks_out_dir / source.name
+    before = trained_artifacts(profile.artifacts_dir)
     seconds = execute(source, target, profile.name)
-    results.record_notebook(profile.results_dir, profile.name, name, seconds)
-    print(f"{name}: executed in {seconds:.0f} s -> {target.relative_to(ROOT)}")
+    trained = len(trained_artifacts(profile.artifacts_dir) - before)
+    results.record_notebook(profile.results_dir, profile.name, name, seconds, trained)
+    print(f"{name}: executed in {seconds:.0f} s, {trained} models/trials trained -> {target.relative_to(ROOT)}")
     return target
 
 

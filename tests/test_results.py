@@ -12,7 +12,7 @@ def _entry(**kw):
 def test_record_and_read_back(tmp_path):
     results.record_model(tmp_path, "quick", "m1", _entry())
     results.record_best(tmp_path, "quick", "cnn", "m1")
-    results.record_notebook(tmp_path, "quick", "03_cnn_stages", 12.34)
+    results.record_notebook(tmp_path, "quick", "03_cnn_stages", 12.34, trained=3)
     summary = results.load_summary(tmp_path, "quick")
     assert summary["profile"] == "quick" and summary["best"] == {"cnn": "m1"}
     assert summary["models"]["m1"]["test_accuracy"] == 0.91
@@ -45,3 +45,11 @@ def test_probs_are_float16_and_merged(tmp_path):
     stored = results.load_probs(tmp_path)
     assert sorted(stored) == ["a", "b"] and stored["a"].dtype == np.float16
     np.testing.assert_allclose(stored["a"], p, atol=1e-3)
+
+
+def test_warm_rerun_keeps_the_training_run_time(tmp_path):
+    results.record_notebook(tmp_path, "quick", "02", 900.0, trained=11)
+    results.record_notebook(tmp_path, "quick", "02", 40.0, trained=0)
+    entry = results.load_summary(tmp_path, "quick")["notebooks"]["02"]
+    assert entry["seconds"] == 40.0 and entry["models_trained"] == 0
+    assert entry["training_run"] == {"seconds": 900.0, "models_trained": 11}
