@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import keras
 import numpy as np
 
 from . import atomic, evaluate, results
@@ -28,31 +29,24 @@ TARGETS = {"full": 0.92, "quick": 0.70}
 RECIPE = "cnn_recipe"  # notebook 03's compute-efficient recipe
 
 
-class TimeToAccuracy:
-    """A Keras callback recording training seconds (evaluation time excluded) until a target."""
+class TimeToAccuracy(keras.callbacks.Callback):
+    """Records training seconds (evaluation excluded) until test accuracy reaches ``target``."""
 
-    def __new__(cls, *args, **kwargs):
-        import keras
+    def __init__(self, x_test, y_test, target: float, tta_flip: bool):
+        super().__init__()
+        self.x_test, self.y_test, self.target, self.tta_flip = x_test, y_test, target, tta_flip
+        self.train_seconds, self.curve, self.reached = 0.0, [], None
 
-        class _Callback(keras.callbacks.Callback):
-            def __init__(self, x_test, y_test, target, tta_flip):
-                super().__init__()
-                self.x_test, self.y_test, self.target, self.tta_flip = x_test, y_test, target, tta_flip
-                self.train_seconds, self.curve, self.reached = 0.0, [], None
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
 
-            def on_epoch_begin(self, epoch, logs=None):
-                self._start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.train_seconds += time.perf_counter() - self._start
-                probs = evaluate.predict_proba(self.model, self.x_test, tta_flip=self.tta_flip)
-                acc = evaluate.accuracy(self.y_test, probs)
-                self.curve.append({"epoch": epoch + 1, "seconds": round(self.train_seconds, 1), "test_accuracy": acc})
-                if acc >= self.target and self.reached is None:
-                    self.reached = self.curve[-1]
-                    self.model.stop_training = True
-
-        return _Callback(*args, **kwargs)
+    def on_epoch_end(self, epoch, logs=None):
+        self.train_seconds += time.perf_counter() - self._start
+        acc = evaluate.accuracy(self.y_test, evaluate.predict_proba(self.model, self.x_test, tta_flip=self.tta_flip))
+        self.curve.append({"epoch": epoch + 1, "seconds": round(self.train_seconds, 1), "test_accuracy": acc})
+        if acc >= self.target and self.reached is None:
+            self.reached = self.curve[-1]
+            self.model.stop_training = True
 
 
 def time_to_accuracy(arch: str, hparams: dict, cfg: TrainConfig, splits: dict, target: float,
