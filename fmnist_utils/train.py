@@ -22,7 +22,8 @@ from .config import seed_everything
 from .data import for_cnn, for_mlp
 from .models import build_model, input_kind
 
-CACHE_VERSION = 1  # bump when a change to this module invalidates stored models
+CACHE_VERSION = 2  # bump when a change to a builder or to training invalidates stored models
+# 2: BatchNorm momentum 0.9
 
 
 @dataclasses.dataclass(frozen=True)

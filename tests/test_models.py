@@ -47,3 +47,9 @@ def test_unknown_architecture_is_rejected():
 def test_input_kind():
     assert models.input_kind("mlp") == "flat" and models.input_kind("linear") == "flat"
     assert models.input_kind("vgg_bn") == "image" and models.input_kind("tunable_cnn") == "image"
+
+
+def test_batchnorm_settles_fast_enough_for_short_trials():
+    model = models.build_model("vgg_bn", blocks=[[8], [8]], dense_units=8)
+    bn = [layer for layer in model.layers if layer.__class__.__name__ == "BatchNormalization"]
+    assert bn and all(layer.momentum == models.BN_MOMENTUM <= 0.9 for layer in bn)
