@@ -109,3 +109,12 @@ def most_confident_errors(y_true: np.ndarray, probs: np.ndarray, n: int = 30) ->
     names = np.asarray(CLASS_NAMES)
     return pd.DataFrame({"true": names[y_true[order]], "predicted": names[pred[order]],
                          "confidence": probs[order, pred[order]]}, index=order)
+
+
+def confusions_among(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict:
+    """The confusion sub-matrix of ``classes`` and how many of all errors fall inside it."""
+    cm = pd.DataFrame(confusion(y_true, y_pred), index=CLASS_NAMES, columns=CLASS_NAMES)
+    sub = cm.loc[classes, classes]
+    return {"classes": list(classes), "matrix": sub.values.tolist(),
+            "errors_total": int(cm.values.sum() - np.trace(cm.values)),
+            "errors_within": int(sub.values.sum() - np.trace(sub.values))}

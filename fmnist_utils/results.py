@@ -111,6 +111,20 @@ def record_best(results_dir, profile_name: str, family: str, name: str) -> dict:
     return update_summary(results_dir, profile_name, change)
 
 
+def promote_if_better(results_dir, profile_name: str, family: str, name: str) -> bool:
+    """Make ``name`` the best of its family if its *validation* accuracy beats the incumbent's."""
+    promoted = []
+
+    def change(summary):
+        incumbent = summary["best"].get(family)
+        val = summary["models"][name]["val_accuracy"]
+        if incumbent is None or val > summary["models"][incumbent]["val_accuracy"]:
+            summary["best"][family] = name
+            promoted.append(name)
+    update_summary(results_dir, profile_name, change)
+    return bool(promoted)
+
+
 def record_extra(results_dir, profile_name: str, key: str, value) -> dict:
     """Store a notebook-level result (a tuning summary, a McNemar test, …) under ``extra``."""
     return update_summary(results_dir, profile_name, lambda s: s["extra"].__setitem__(key, value))

@@ -71,3 +71,13 @@ def test_most_confident_errors_are_sorted():
     errors = evaluate.most_confident_errors(y, probs, n=5)
     assert errors.index.tolist() == [0, 1]
     assert errors["confidence"].is_monotonic_decreasing
+
+
+def test_confusions_among_upper_body_classes():
+    y = np.repeat(np.arange(10), 10)
+    pred = y.copy()
+    pred[60:63] = 0   # three Shirts called T-shirt/top (inside the group)
+    pred[10] = 3      # one Trouser called Dress (outside)
+    out = evaluate.confusions_among(y, pred, ["T-shirt/top", "Shirt"])
+    assert out["errors_total"] == 4 and out["errors_within"] == 3
+    assert out["matrix"] == [[10, 0], [3, 7]]

@@ -53,3 +53,13 @@ def test_warm_rerun_keeps_the_training_run_time(tmp_path):
     entry = results.load_summary(tmp_path, "quick")["notebooks"]["02"]
     assert entry["seconds"] == 40.0 and entry["models_trained"] == 0
     assert entry["training_run"] == {"seconds": 900.0, "models_trained": 11}
+
+
+def test_promotion_uses_validation_accuracy(tmp_path):
+    results.record_model(tmp_path, "quick", "old", _entry(val_accuracy=0.90, test_accuracy=0.99))
+    results.record_best(tmp_path, "quick", "cnn", "old")
+    results.record_model(tmp_path, "quick", "worse", _entry(val_accuracy=0.89, test_accuracy=1.0))
+    assert not results.promote_if_better(tmp_path, "quick", "cnn", "worse")
+    results.record_model(tmp_path, "quick", "better", _entry(val_accuracy=0.91, test_accuracy=0.5))
+    assert results.promote_if_better(tmp_path, "quick", "cnn", "better")
+    assert results.load_summary(tmp_path, "quick")["best"]["cnn"] == "better"
