@@ -13,6 +13,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 DATA_DIR_ENV = "FMNIST_DATA_DIR"
 SYSTEM_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -199,20 +200,16 @@ def prepare_splits(profile, seed: int = 42) -> dict[str, tuple[np.ndarray, np.nd
     }
 
 
-def split_table(splits: dict) -> "pd.DataFrame":
+def split_table(splits: dict) -> pd.DataFrame:
     """Images per class (rows) in each split (columns), with a total row."""
-    import pandas as pd
-
     table = pd.DataFrame({name: np.bincount(y, minlength=NUM_CLASSES) for name, (_, y) in splits.items()},
                          index=list(CLASS_NAMES))
     table.loc["total"] = table.sum()
     return table
 
 
-def pixel_statistics(x: np.ndarray, y: np.ndarray) -> "pd.DataFrame":
+def pixel_statistics(x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
     """Per-class mean and standard deviation of pixel intensity (0–255) and ink fraction."""
-    import pandas as pd
-
     flat = x.reshape(len(x), -1).astype(np.float64)
     rows = {name: {"mean": flat[y == c].mean(), "std": flat[y == c].std(),
                    "ink_fraction": (flat[y == c] > 0).mean()} for c, name in enumerate(CLASS_NAMES)}

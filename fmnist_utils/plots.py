@@ -146,7 +146,7 @@ def reliability_diagram(bins_by_model: dict[str, pd.DataFrame]):
     return fig
 
 
-def ensemble_size_curve(by_size: pd.DataFrame, single_val: float | None = None):
+def ensemble_size_curve(by_size: pd.DataFrame):
     """Ensemble accuracy vs number of members (mean ± std over member orders)."""
     fig, ax = plt.subplots(figsize=(WIDTH * 0.6, 2.6))
     ax.plot(by_size["members"], by_size["mean"], marker="o", markersize=3)
