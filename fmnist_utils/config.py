@@ -94,7 +94,7 @@ def _profiles() -> dict[str, Profile]:
             retrain_epochs=8,
             ensemble_size=15,
             ensemble_epochs=12,
-            ensemble_minutes=25,
+            ensemble_minutes=42,
             bootstrap_samples=2000,
             figures_dir=ROOT / "figures",
             results_dir=ROOT / "results" / "full",

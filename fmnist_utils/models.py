@@ -96,22 +96,31 @@ def cnn_2conv(augment: dict | None = None, name: str = "cnn_2conv") -> keras.Mod
     return keras.Model(inputs, _classifier(x), name=name)
 
 
-def conv_bn(x, filters: int, kernel: int = 3):
-    """Conv (no bias) → BatchNorm → ReLU: the unit of every BN network here."""
+def conv_bn(x, filters: int, kernel: int = 3, bn: bool = True):
+    """Conv (no bias) → BatchNorm → ReLU: the unit of every BN network here.
+
+    ``bn=False`` gives a plain conv + ReLU (with bias), used for the first layer: on a CPU,
+    normalising the full-resolution 28×28 maps costs about as much as all the convolutions
+    together, while the first layer (fed [0, 1] pixels) gains little from it.
+    """
+    if not bn:
+        return layers.Conv2D(filters, kernel, padding="same", activation="relu")(x)
     x = layers.Conv2D(filters, kernel, padding="same", use_bias=False)(x)
     x = batch_norm_layer()(x)
     return layers.ReLU()(x)
 
 
-def lenet_bn(augment: dict | None = None, dropout: float = 0.3, name: str = "lenet_bn") -> keras.Model:
+def lenet_bn(augment: dict | None = None, dropout: float = 0.3, first_bn: bool = True,
+             name: str = "lenet_bn") -> keras.Model:
     """LeNet-5-like: two 5×5 conv+BN+pool stages and an 84-unit dense head (≈317k parameters).
 
-    Report 003's lighter CNN (≈315k parameters), with BatchNorm and dropout.
+    Report 003's lighter CNN (≈315k parameters), with BatchNorm and dropout; ``first_bn`` as in
+    :func:`conv_bn`.
     """
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = _maybe_augment(inputs, augment)
-    for filters in (32, 64):
-        x = conv_bn(x, filters, kernel=5)
+    for i, filters in enumerate((32, 64)):
+        x = conv_bn(x, filters, kernel=5, bn=first_bn or i > 0)
         x = layers.MaxPooling2D(2)(x)
         x = layers.Dropout(dropout / 2)(x)
     x = layers.Flatten()(x)
@@ -129,18 +138,13 @@ def vgg_bn(blocks: Sequence[Sequence[int]] = ((32, 32), (64, 64), (128,)), dense
 
     The default (five conv layers in three blocks) is report 003's deeper design.
     ``global_pool`` replaces Flatten with global average pooling (fewer parameters).
-    ``first_bn=False`` leaves BatchNorm off the very first conv: on a CPU, normalising the
-    full-resolution 28×28 maps costs about as much as all the convolutions together, while the
-    first layer (fed [0, 1] pixels) gains little from it.
+    ``first_bn=False`` leaves BatchNorm off the very first conv (see :func:`conv_bn`).
     """
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = _maybe_augment(inputs, augment)
     for b, block in enumerate(blocks):
         for i, filters in enumerate(block):
-            if b == i == 0 and not first_bn:
-                x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-            else:
-                x = conv_bn(x, filters)
+            x = conv_bn(x, filters, bn=first_bn or b > 0 or i > 0)
         x = layers.MaxPooling2D(2)(x)
         x = layers.Dropout(dropout / 2)(x)
     x = layers.GlobalAveragePooling2D()(x) if global_pool else layers.Flatten()(x)

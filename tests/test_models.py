@@ -53,3 +53,13 @@ def test_batchnorm_settles_fast_enough_for_short_trials():
     model = models.build_model("vgg_bn", blocks=[[8], [8]], dense_units=8)
     bn = [layer for layer in model.layers if layer.__class__.__name__ == "BatchNormalization"]
     assert bn and all(layer.momentum == models.BN_MOMENTUM <= 0.9 for layer in bn)
+
+
+@pytest.mark.parametrize("arch, hparams", [("lenet_bn", {}), ("vgg_bn", {"blocks": [[32], [64]]})])
+def test_first_bn_false_leaves_only_the_first_conv_unnormalised(arch, hparams):
+    def conv_then_bn(model):  # for each conv: is the next layer a BatchNormalization?
+        names = [layer.__class__.__name__ for layer in model.layers]
+        return [names[i + 1] == "BatchNormalization" for i, n in enumerate(names) if n == "Conv2D"]
+
+    assert all(conv_then_bn(models.build_model(arch, **hparams)))
+    assert conv_then_bn(models.build_model(arch, first_bn=False, **hparams)) == [False, True]

@@ -1,0 +1,18 @@
+import pytest
+
+from fmnist_utils import report
+
+
+@pytest.mark.parametrize("hparams, words", [
+    ({}, "no augmentation"),
+    ({"augment": {"flip": True, "shift": 0.0}}, "random horizontal flips"),
+    ({"augment": {"flip": True}}, "random horizontal flips and shifts of up to 10%"),  # the block's default shift
+    ({"augment": {"flip": False, "shift": 0.05}}, "shifts of up to 5%"),
+])
+def test_augmentation_in_words(hparams, words):
+    assert report.augmentation(hparams) == words
+
+
+def test_pct_and_ci():
+    assert report.pct(0.93456) == "93.46%"
+    assert report.ci({"test_accuracy_ci95": [0.9, 0.91]}) == "90.00–91.00%"
