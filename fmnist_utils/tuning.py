@@ -18,7 +18,7 @@ import argparse
 import pandas as pd
 
 from .config import SEED, Profile, get_profile
-from .train import TrainConfig, compile_model, preprocess
+from .train import CACHE_VERSION, TrainConfig, compile_model, preprocess
 
 MLP_UNITS = [32, 64, 128, 256, 512]
 MAX_LAYERS = 6
@@ -67,13 +67,16 @@ def make_hypermodel(space: str):
 
 
 def make_tuner(space: str, profile: Profile, seed: int = SEED):
-    """A Hyperband tuner whose state lives in ``<artifacts>/tuner/<space>`` (resumable)."""
+    """A Hyperband tuner whose state lives in ``<artifacts>/tuner/<space>-v<CACHE_VERSION>`` (resumable).
+
+    The cache version in the name means a change that invalidates stored models also starts a new search.
+    """
     import keras_tuner as kt
 
     return kt.Hyperband(
         make_hypermodel(space), objective="val_accuracy", max_epochs=profile.tuner_max_epochs,
         factor=profile.tuner_factor, hyperband_iterations=profile.tuner_iterations, seed=seed,
-        directory=str(profile.artifacts_dir / "tuner"), project_name=space, overwrite=False)
+        directory=str(profile.artifacts_dir / "tuner"), project_name=f"{space}-v{CACHE_VERSION}", overwrite=False)
 
 
 def search_data(space: str, splits: dict, profile: Profile, seed: int = SEED):

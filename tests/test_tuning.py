@@ -19,3 +19,11 @@ def test_mlp_space_uses_as_many_units_as_layers():
     hp.Fixed("layers", 4)
     _, hparams, _ = tuning.mlp_space(hp)
     assert len(hparams["hidden_units"]) == 4 and set(hparams["hidden_units"]) <= set(tuning.MLP_UNITS)
+
+
+def test_tuner_state_is_keyed_by_cache_version(tmp_profile, monkeypatch):
+    # A stale search (models built by older code) must not be resumed after CACHE_VERSION changes.
+    first = tuning.make_tuner("mlp", tmp_profile).project_dir
+    monkeypatch.setattr(tuning, "CACHE_VERSION", tuning.CACHE_VERSION + 1)
+    second = tuning.make_tuner("mlp", tmp_profile).project_dir
+    assert first != second and str(tmp_profile.artifacts_dir) in first
