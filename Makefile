@@ -29,7 +29,7 @@ NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemb
 EXECUTED  := $(NOTEBOOKS:%=$(NB_OUT)/%.ipynb)
 RUN       := $(PYTHON) -m fmnist_utils.pipeline
 
-.PHONY: help setup test notebooks report bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
+.PHONY: help setup test notebooks report verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -74,6 +74,9 @@ report: $(PDF) ## build the PDF (full: report/report.pdf; quick: build/quick/rep
 
 $(PDF): report/report.ipynb $(wildcard report/template/*) report/references.csv $(EXECUTED) $(PKG) | $(STAMP)
 	$(RUN) report --profile $(PROFILE)
+
+verify: $(STAMP) ## recompute every recorded test accuracy from results/<profile>/test_probs.npz
+	$(PYTHON) -m fmnist_utils.verify --profile $(PROFILE)
 
 bench: $(STAMP) ## time-to-92% of our CNN recipe vs report 004's, and throughput
 	$(PYTHON) -m fmnist_utils.bench --profile $(PROFILE)
