@@ -26,13 +26,17 @@ WIDTH = 6.5  # inches: the text width of the report
 sns.set_theme(context="paper", style="whitegrid", font_scale=0.95)
 
 
+# No creation date in PDFs: an unchanged figure rewrites byte-identical, so git shows only real changes.
+REPRODUCIBLE_METADATA = {"pdf": {"CreationDate": None}}
+
+
 def save_figure(fig, name: str, folder: str | Path, formats=("png", "pdf")) -> list[Path]:
     """Write ``fig`` as ``<folder>/<name>.<fmt>`` atomically, at a fixed dpi; return the paths."""
     written = []
     for fmt in formats:
         target = Path(folder) / f"{name}.{fmt}"
         with atomic.atomic_path(target, suffix=f".{fmt}") as tmp:
-            fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format=fmt)
+            fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format=fmt, metadata=REPRODUCIBLE_METADATA.get(fmt))
         written.append(target)
     return written
 
