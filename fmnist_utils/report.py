@@ -40,6 +40,11 @@ def augmentation(hparams: dict) -> str:
     return " and ".join(parts) or "no augmentation"
 
 
+def plural(count: int, word: str) -> str:
+    """(1, 'epoch') → '1 epoch'; (3, 'epoch') → '3 epochs'."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
 

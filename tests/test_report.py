@@ -16,3 +16,8 @@ def test_augmentation_in_words(hparams, words):
 def test_pct_and_ci():
     assert report.pct(0.93456) == "93.46%"
     assert report.ci({"test_accuracy_ci95": [0.9, 0.91]}) == "90.00–91.00%"
+
+
+def test_plural():
+    assert report.plural(1, "epoch") == "1 epoch"
+    assert report.plural(4, "epoch") == "4 epochs"
