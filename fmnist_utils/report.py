@@ -28,13 +28,17 @@ def ci(entry: dict, digits: int = 2) -> str:
     return f"{100 * lo:.{digits}f}–{100 * hi:.{digits}f}%"
 
 
+# augment.augmentation_block's default shift (not imported: that would load Keras into the report; a test pins it).
+BLOCK_DEFAULT_SHIFT = 0.1
+
+
 def augmentation(hparams: dict) -> str:
     """A model's ``augment`` hyper-parameter in words, e.g. 'random horizontal flips'."""
     aug = hparams.get("augment")
     if not aug:
         return "no augmentation"
     parts = ["random horizontal flips"] if aug.get("flip", True) else []
-    shift = aug.get("shift", 0.1)  # augmentation_block's default
+    shift = aug.get("shift", BLOCK_DEFAULT_SHIFT)
     if shift:
         parts.append(f"shifts of up to {100 * shift:.0f}%")
     return " and ".join(parts) or "no augmentation"

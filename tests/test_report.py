@@ -21,3 +21,12 @@ def test_pct_and_ci():
 def test_plural():
     assert report.plural(1, "epoch") == "1 epoch"
     assert report.plural(4, "epoch") == "4 epochs"
+
+
+def test_default_shift_matches_the_augmentation_block():
+    import inspect
+
+    from fmnist_utils import augment
+
+    default = inspect.signature(augment.augmentation_block).parameters["shift"].default
+    assert report.BLOCK_DEFAULT_SHIFT == default
