@@ -6,6 +6,9 @@ import numpy as np
 import pandas as pd
 
 from .evaluate import accuracy
+from .train import TrainConfig
+
+MEMBER_STARTS = ("base", "scratch")
 
 
 def soft_vote(member_probs: np.ndarray) -> np.ndarray:
@@ -54,3 +57,21 @@ def member_epochs(seconds_per_epoch: float, members: int, max_epochs: int, budge
         return max_epochs
     affordable = int(budget_minutes * 60 / (members * seconds_per_epoch))
     return max(1, min(max_epochs, affordable))
+
+
+def member_config(base_train: dict, epochs: int, start: str, branch_lr_factor: float = 0.5) -> TrainConfig:
+    """The training recipe of one member, derived from the base model's recipe ``base_train``.
+
+    ``start="scratch"``: the base recipe from a random initialisation, shortened to ``epochs``.
+    ``start="base"``: a branch from the trained base model — a fresh cosine cycle of ``epochs``
+    epochs without warm-up, peaking at ``branch_lr_factor`` × the base learning rate: high enough
+    to leave the base model's minimum (diversity), low enough to settle within a few epochs
+    (snapshot ensembles, Huang et al. 2017; fast geometric ensembling, Garipov et al. 2018).
+    """
+    if start not in MEMBER_STARTS:
+        raise ValueError(f"Unknown member start {start!r}; known: {MEMBER_STARTS}")
+    cfg = {**base_train, "epochs": epochs}
+    if start == "base":
+        cfg.update(learning_rate=base_train["learning_rate"] * branch_lr_factor, schedule="cosine",
+                   warmup_epochs=0, patience=None)
+    return TrainConfig(**cfg)

@@ -55,9 +55,11 @@ def registry_entry(family: str, notebook: str, y_val, val_probs, y_test, test_pr
 
 def run_experiment(name: str, arch: str, hparams: dict, cfg: TrainConfig, splits: dict, profile: Profile,
                    notebook: str, family: str, seed: int = SEED, tta_flip: bool = False,
-                   record: bool = True, verbose: int = 2) -> Experiment:
-    """Train (or load) a model, evaluate it, and record it under ``name`` in the registry."""
-    train = fit(name, arch, hparams, cfg, splits, profile.artifacts_dir, seed=seed, verbose=verbose)
+                   record: bool = True, verbose: int = 2, init: TrainResult | None = None) -> Experiment:
+    """Train (or load) a model, evaluate it, and record it under ``name`` in the registry.
+
+    ``init``: start from this trained model's weights (see :func:`fmnist_utils.train.fit`)."""
+    train = fit(name, arch, hparams, cfg, splits, profile.artifacts_dir, seed=seed, verbose=verbose, init=init)
     val_probs, test_probs = evaluate_model(train, splits, tta_flip=tta_flip)
     spec = {**train.spec, "tta_flip": tta_flip}
     entry = registry_entry(family, notebook, splits["val"][1], val_probs, splits["test"][1], test_probs,

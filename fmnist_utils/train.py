@@ -114,15 +114,22 @@ def compile_model(model, cfg: TrainConfig, steps_per_epoch: int):
 
 
 def fit(name: str, arch: str, hparams: dict, cfg: TrainConfig, splits: dict, cache_dir: str | Path,
-        seed: int = 42, verbose: int = 2) -> TrainResult:
+        seed: int = 42, verbose: int = 2, init: TrainResult | None = None) -> TrainResult:
     """Train ``build_model(arch, **hparams)`` on ``splits["train"]``, validating on ``splits["val"]``.
 
     ``splits`` holds uint8 ``(x, y)`` pairs; preprocessing follows the architecture. The test
     split is never touched here. Returns the cached result when the same key was trained before.
+    ``init`` starts from a trained model's weights (same architecture) instead of a random
+    initialisation; its cache key becomes part of this model's key.
     """
     import keras
 
     spec = {"arch": arch, "hparams": hparams, "train": cfg.to_dict(), "seed": seed}
+    if init is not None:
+        if (init.spec["arch"], init.spec["hparams"]) != (arch, hparams):
+            raise ValueError(f"{name}: cannot start from {init.name!r}, a different architecture "
+                             f"({init.spec['arch']} {init.spec['hparams']} vs {arch} {hparams})")
+        spec["init"] = init.key
     (x_tr, y_tr), (x_val, y_val) = splits["train"], splits["val"]
     key = cache_key(spec, fingerprint(x_tr, y_tr, x_val, y_val))
     folder = Path(cache_dir) / "models" / f"{name}--{key}"
@@ -134,6 +141,8 @@ def fit(name: str, arch: str, hparams: dict, cfg: TrainConfig, splits: dict, cac
 
     seed_everything(seed)
     model = build_model(arch, **hparams)
+    if init is not None:
+        model.set_weights(init.model.get_weights())  # BatchNorm statistics included
     steps = int(np.ceil(len(y_tr) / cfg.batch_size))
     compile_model(model, cfg, steps)
     start = time.perf_counter()

@@ -41,3 +41,21 @@ def test_member_epochs_fit_the_budget():
     assert ensemble.member_epochs(10.0, 15, 12, budget_minutes=45) == 12  # capped by max_epochs
     assert ensemble.member_epochs(500.0, 15, 12, budget_minutes=45) == 1  # never zero
     assert ensemble.member_epochs(40.0, 3, 2, budget_minutes=None) == 2
+
+
+BASE_RECIPE = {"epochs": 12, "batch_size": 128, "learning_rate": 2e-3, "schedule": "cosine", "warmup_epochs": 1,
+               "patience": None, "weight_decay": 0.0}
+
+
+def test_scratch_members_repeat_the_base_recipe_shortened():
+    cfg = ensemble.member_config(BASE_RECIPE, 4, "scratch")
+    assert cfg.to_dict() == {**BASE_RECIPE, "epochs": 4}
+
+
+def test_branch_members_restart_a_cosine_cycle_at_a_lower_peak():
+    cfg = ensemble.member_config({**BASE_RECIPE, "schedule": "plateau", "patience": 5}, 4, "base",
+                                 branch_lr_factor=0.25)
+    assert (cfg.epochs, cfg.schedule, cfg.warmup_epochs, cfg.patience) == (4, "cosine", 0, None)
+    assert cfg.learning_rate == pytest.approx(5e-4) and cfg.batch_size == 128
+    with pytest.raises(ValueError, match="member start"):
+        ensemble.member_config(BASE_RECIPE, 4, "pretrained")

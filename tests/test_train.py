@@ -45,3 +45,19 @@ def test_cosine_schedule_warms_up_then_decays():
 def test_unknown_schedule_is_rejected():
     with pytest.raises(ValueError, match="schedule"):
         train.make_optimizer(train.TrainConfig(epochs=1, schedule="triangle"), 1)
+
+
+def test_fit_can_start_from_a_trained_model(tmp_path, synthetic_splits):
+    no_training = train.TrainConfig(epochs=1, batch_size=64, learning_rate=0.0, schedule="constant", patience=None)
+    hp = {"hidden_units": [16]}
+    parent = train.fit("parent", "mlp", hp, train.TrainConfig(epochs=1, batch_size=64, patience=None),
+                       synthetic_splits, tmp_path, seed=1, verbose=0)
+    child = train.fit("child", "mlp", hp, no_training, synthetic_splits, tmp_path, seed=2, verbose=0, init=parent)
+    scratch = train.fit("child", "mlp", hp, no_training, synthetic_splits, tmp_path, seed=2, verbose=0)
+    assert child.spec["init"] == parent.key and child.key != scratch.key, "the parent is part of the cache key"
+    x = train.preprocess("mlp", synthetic_splits["val"][0])
+    # With a zero learning rate the child keeps its parent's weights exactly.
+    np.testing.assert_allclose(child.model.predict(x, verbose=0), parent.model.predict(x, verbose=0), rtol=1e-5)
+    assert not np.allclose(scratch.model.predict(x, verbose=0), parent.model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="different architecture"):
+        train.fit("other", "mlp", {"hidden_units": [8]}, no_training, synthetic_splits, tmp_path, init=parent)
