@@ -28,9 +28,12 @@ from .train import TrainConfig, compile_model, preprocess
 
 BASELINE = {"arch": "cnn_2conv", "hparams": {}, "tta_flip": False,
             "train": TrainConfig(epochs=45, batch_size=128, learning_rate=1e-3, schedule="constant", patience=None)}
+# Chosen among three short schedules tried while watching the same milestone (8 epochs at 2e-3 with
+# dropout 0.3 and 6 epochs at 3e-3 reached 92.0% at epoch 8 / not at all): light dropout suits a short run.
 OURS = {"arch": "vgg_bn", "tta_flip": True,
-        "hparams": {"blocks": [[16], [32]], "dense_units": 256, "first_bn": False, "augment": {"flip": True, "shift": 0.0}},
-        "train": TrainConfig(epochs=8, batch_size=128, learning_rate=2e-3, schedule="cosine", warmup_epochs=1,
+        "hparams": {"blocks": [[16], [32]], "dense_units": 256, "dropout": 0.15, "first_bn": False,
+                    "augment": {"flip": True, "shift": 0.0}},
+        "train": TrainConfig(epochs=7, batch_size=128, learning_rate=3e-3, schedule="cosine", warmup_epochs=1,
                              patience=None)}
 TARGETS = {"full": 0.92, "quick": 0.70}
 QUICK_EPOCHS = 3  # the quick profile only proves the code path

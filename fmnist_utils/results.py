@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import atomic
-from .config import ROOT
+from .config import ROOT, get_profile
 
 SUMMARY = "summary.json"
 PROBS = "test_probs.npz"
@@ -26,12 +26,21 @@ VERSIONED_PACKAGES = ("tensorflow", "keras", "keras_tuner", "numpy", "pandas", "
                       "seaborn", "matplotlib", "papermill", "nbconvert")
 
 
+def published_outputs() -> list[Path]:
+    """What a full run rewrites in the tracked tree: its figures, results and PDF."""
+    full = get_profile("full")
+    return [full.figures_dir, full.results_dir, full.report_dir / "report.pdf"]
+
+
 def git_commit() -> str:
+    """The code's commit, ``+dirty`` when tracked files other than the run's own outputs differ
+    from it (a rerun rewrites the published results; that does not make the code dirty)."""
+    exclude = [f":(exclude){p.relative_to(ROOT).as_posix()}" for p in published_outputs()]
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                              text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *exclude],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         return out.stdout.strip() + ("+dirty" if dirty else "") if out.returncode == 0 else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"

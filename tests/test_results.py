@@ -63,3 +63,25 @@ def test_promotion_uses_validation_accuracy(tmp_path):
     results.record_model(tmp_path, "quick", "better", _entry(val_accuracy=0.91, test_accuracy=0.5))
     assert results.promote_if_better(tmp_path, "quick", "cnn", "better")
     assert results.load_summary(tmp_path, "quick")["best"]["cnn"] == "better"
+
+
+def test_git_commit_is_dirty_for_code_changes_but_not_for_the_runs_own_outputs(tmp_path, monkeypatch):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "code.py").write_text("a = 1\n")
+    (tmp_path / "figures" / "plot.png").write_bytes(b"old")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "init")
+    monkeypatch.setattr(results, "ROOT", tmp_path)
+    monkeypatch.setattr(results, "published_outputs", lambda: [tmp_path / "figures"])
+    (tmp_path / "figures" / "plot.png").write_bytes(b"new")
+    clean = results.git_commit()
+    assert len(clean) >= 7 and not clean.endswith("+dirty")
+    (tmp_path / "code.py").write_text("a = 2\n")
+    assert results.git_commit() == clean + "+dirty"
