@@ -54,7 +54,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q -r requirements.txt
 	$(PYTHON) -m pip install -q --no-deps -e .
-	$(PYTHON) -m ipykernel install --user --name fmnist --display-name "Python (fmnist)" >/dev/null
+	# Into the venv itself (not user-wide): each checkout has its own kernel, and clones never interfere.
+	$(PYTHON) -m ipykernel install --sys-prefix --name fmnist --display-name "Python (fmnist: $(notdir $(CURDIR)))" >/dev/null
 	touch $@
 
 test: $(STAMP) ## run the unit tests
@@ -79,15 +80,16 @@ $(PDF): report/report.ipynb $(wildcard report/template/*) report/references.csv 
         $(wildcard $(BENCH)) | $(STAMP)
 	$(RUN) report --profile $(PROFILE)
 
-verify: $(STAMP) ## recompute every recorded test accuracy from results/<profile>/test_probs.npz
+verify: $(STAMP) ## recompute every recorded test accuracy exactly from the profile's test_probs.npz (full: results/full/, quick: build/quick/results/)
 	$(PYTHON) -m fmnist_utils.verify --profile $(PROFILE)
 
 bench: $(STAMP) ## time-to-92% of our CNN recipe vs report 004's, and throughput
 	$(PYTHON) -m fmnist_utils.bench --profile $(PROFILE)
 
 SPACE ?= cnn
-tune-worker: $(STAMP) ## one process of keras-tuner's distributed search (see README)
-	$(PYTHON) -m fmnist_utils.tuning --space $(SPACE) --profile $(PROFILE)
+TUNER_DIR ?=
+tune-worker: $(STAMP) ## one process of keras-tuner's distributed search (see README; TUNER_DIR= a shared folder)
+	$(PYTHON) -m fmnist_utils.tuning --space $(SPACE) --profile $(PROFILE) $(if $(TUNER_DIR),--directory $(TUNER_DIR))
 
 clean-quick: ## remove the quick profile's outputs and caches (build/quick)
 	rm -rf build/quick

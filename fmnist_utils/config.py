@@ -18,6 +18,7 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 BUILD_DIR = ROOT / "build"
 SEED = 42
 PROFILE_ENV = "FMNIST_PROFILE"
+BUILD_DIR_ENV = "FMNIST_BUILD_DIR"  # moves the quick profile's outputs elsewhere (tests run it in a temp dir)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,14 +50,29 @@ class Profile:
     report_dir: Path
     artifacts_dir: Path
     notebooks_out_dir: Path
+    build_dir: Path  # executed notebooks, logs and failed runs of this profile
 
     @property
     def is_published(self) -> bool:
         return self.name == "full"
 
+    @property
+    def logs_dir(self) -> Path:
+        return self.build_dir / "logs"
+
+    @property
+    def failed_dir(self) -> Path:
+        """Where the executed copy of a notebook that raised is kept, for reading its traceback."""
+        return self.build_dir / "failed"
+
+
+def build_root() -> Path:
+    return Path(os.environ.get(BUILD_DIR_ENV) or BUILD_DIR)
+
 
 def _profiles() -> dict[str, Profile]:
-    quick_root = BUILD_DIR / "quick"
+    quick_root = build_root() / "quick"
+    full_build = build_root() / "full"
     return {
         "quick": Profile(
             name="quick",
@@ -79,6 +95,7 @@ def _profiles() -> dict[str, Profile]:
             report_dir=quick_root,
             artifacts_dir=quick_root / "artifacts",
             notebooks_out_dir=quick_root / "notebooks",
+            build_dir=quick_root,
         ),
         "full": Profile(
             name="full",
@@ -100,7 +117,8 @@ def _profiles() -> dict[str, Profile]:
             results_dir=ROOT / "results" / "full",
             report_dir=ROOT / "report",
             artifacts_dir=ROOT / "artifacts" / "full",
-            notebooks_out_dir=BUILD_DIR / "full" / "notebooks",
+            notebooks_out_dir=full_build / "notebooks",
+            build_dir=full_build,
         ),
     }
 

@@ -1,7 +1,9 @@
 """Headless execution: run a notebook with papermill, or build the PDF with nbconvert.
 
-Every output is written to a temporary file and renamed into place, so a failed run never
-leaves a half-written target for Make to mistake as up to date.
+Every output is written to a temporary file and renamed into place, so a failed or interrupted
+run never leaves a half-written target for Make to mistake as up to date. Each run logs its cells'
+output to ``build/<profile>/logs/<notebook>.log``; a notebook that raises is kept, executed up to
+the failing cell, under ``build/<profile>/failed/``.
 
     python -m fmnist_utils.pipeline notebook 02_mlp_baselines --profile quick
     python -m fmnist_utils.pipeline report --profile full
@@ -10,36 +12,145 @@ leaves a half-written target for Make to mistake as up to date.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import re
+import shutil
+import signal
 import sys
 import time
+import warnings
 from pathlib import Path
+from typing import Iterator
 
 from . import atomic, results
-from .config import NOTEBOOKS_DIR, ROOT, get_profile
+from .config import NOTEBOOKS_DIR, PROFILE_NAMES, ROOT, Profile, get_profile
 
 REPORT_NOTEBOOK = ROOT / "report" / "report.ipynb"
 REPORT_TEMPLATE_DIR = ROOT / "report" / "template"
 KERNEL = "python3"  # the kernel of the interpreter running papermill (the project's venv)
+# Cells papermill adds: the injected parameters, and the error banner and anchor of a failed run.
+PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def execute(source: Path, target: Path, profile_name: str) -> float:
-    """Execute ``source`` with papermill into ``target`` atomically; return wall seconds."""
+# TensorFlow's start-up notices, printed by its C++ runtime on every import whatever the log level.
+STARTUP_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|"
+                           r"I\d{4} .*(port\.cc|cpu_feature_guard\.cc)|To enable the following instructions)", re.M)
+
+
+class DropStartupNoise(logging.Filter):
+    """Remove TensorFlow's start-up notices from the logged cell outputs; keep everything else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not isinstance(record.msg, str) or not STARTUP_NOISE.search(record.msg):
+            return True
+        kept = [line for line in record.msg.splitlines() if not STARTUP_NOISE.match(line)]
+        record.msg = "\n".join(kept)
+        return bool(record.msg.strip())
+
+
+def headless_kernel_manager(stderr_log):
+    """The kernel manager papermill uses: IPC sockets instead of TCP ports (nothing listens on the
+    network, so ipykernel has no unencrypted-TCP warning to print), and the kernel process's own
+    stderr (C++ runtimes write there directly) goes to the run's log instead of the terminal;
+    the cells' stderr still reaches papermill through the kernel."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class HeadlessKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(transport="ipc", **kwargs)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw.setdefault("stderr", stderr_log)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return HeadlessKernelManager
+
+
+class NotebookFailed(Exception):
+    """A notebook raised; the message names the notebook, the cell and the exception."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived during a run (a BaseException, like KeyboardInterrupt, so that no
+    library's ``except Exception`` swallows it)."""
+
+
+def notebook_names() -> list[str]:
+    return sorted(p.stem for p in NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def relative(path: Path) -> str:
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def failure_message(executed, source: Path, ename: str, evalue: str, traceback: list[str]) -> str:
+    """Describe the failing cell by its position in ``source`` and the heading above it."""
+    cells = [c for c in executed.cells if not PAPERMILL_TAGS & set(c.metadata.get("tags", []))]
+    position = next(i for i, c in enumerate(cells, 1)
+                    if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
+    heading = "the top of the notebook"
+    for cell in reversed(cells[:position - 1]):
+        titles = [line for line in cell.source.splitlines() if line.startswith("#")] if cell.cell_type == "markdown" else []
+        if titles:
+            heading = f'"{titles[-1].lstrip("#").strip()}"'
+            break
+    trace = ANSI.sub("", "\n".join(traceback)).rstrip()
+    return (f"{source.name} failed in cell {position} of {len(cells)} (under {heading}): {ename}: {evalue}\n"
+            f"{trace}")
+
+
+@contextlib.contextmanager
+def log_to(path: Path) -> Iterator:
+    """Copy every log record of the run (papermill logs each cell's output) into ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    handler.addFilter(DropStartupNoise())
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(min(level, logging.INFO))
+    root.addHandler(handler)
+    try:
+        yield handler.stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
+def execute(source: Path, target: Path, profile: Profile) -> float:
+    """Execute ``source`` with papermill into ``target`` atomically; return wall seconds.
+
+    On an exception in the notebook, the executed copy is moved to ``profile.failed_dir`` and
+    :class:`NotebookFailed` is raised with the cell, its heading and the traceback.
+    """
     import papermill as pm
 
-    os.environ["FMNIST_PROFILE"] = profile_name
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernel inherits it: no C++ log noise
+    os.environ["FMNIST_PROFILE"] = profile.name
     start = time.perf_counter()
-    with atomic.atomic_path(target, suffix=".ipynb") as tmp:
+    log = profile.logs_dir / f"{source.stem}.log"
+    with log_to(log) as log_stream, atomic.atomic_path(target, suffix=".ipynb") as tmp:
         try:
-            pm.execute_notebook(str(source), str(tmp), parameters={"PROFILE": profile_name},
+            pm.execute_notebook(str(source), str(tmp), parameters={"PROFILE": profile.name},
                                 kernel_name=KERNEL, cwd=str(source.parent), progress_bar=False,
-                                log_output=True)
+                                log_output=True, kernel_manager_class=headless_kernel_manager(log_stream))
         except pm.PapermillExecutionError as exc:
-            raise SystemExit(f"\n{source.name} failed in cell {exc.exec_count} "
-                             f"({exc.ename}: {exc.evalue}).\nThe partial output is not kept; rerun "
-                             f"`make {source.stem} PROFILE={profile_name}` after fixing it.") from None
+            import nbformat
+
+            kept = profile.failed_dir / source.name
+            message = failure_message(nbformat.read(tmp, as_version=4), source, exc.ename,
+                                      exc.evalue, exc.traceback)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(tmp, kept)
+            logging.getLogger(__name__).error(message)
+            raise NotebookFailed(f"{message}\nExecuted copy kept in {relative(kept)}; log in {relative(log)}.\n"
+                                 f"Rerun `make {source.stem} PROFILE={profile.name}` after fixing it "
+                                 "(trained models are cached).") from None
+    (profile.failed_dir / source.name).unlink(missing_ok=True)  # an earlier failure is now fixed
     return time.perf_counter() - start
 
 
@@ -51,15 +162,15 @@ def trained_artifacts(artifacts_dir: Path) -> set[str]:
 
 def run_notebook(name: str, profile_name: str) -> Path:
     profile = get_profile(profile_name)
+    if name not in notebook_names():
+        raise SystemExit(f"No notebook {name!r}; the notebooks are: {', '.join(notebook_names())}")
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
-    if not source.is_file():
-        raise SystemExit(f"No notebook {source}")
     target = profile.notebooks_out_dir / source.name
     before = trained_artifacts(profile.artifacts_dir)
-    seconds = execute(source, target, profile.name)
+    seconds = execute(source, target, profile)
     trained = len(trained_artifacts(profile.artifacts_dir) - before)
     results.record_notebook(profile.results_dir, profile.name, name, seconds, trained)
-    print(f"{name}: executed in {seconds:.0f} s, {trained} models/trials trained -> {target.relative_to(ROOT)}")
+    print(f"{name}: executed in {seconds:.0f} s, {trained} models/trials trained -> {relative(target)}")
     return target
 
 
@@ -70,39 +181,90 @@ def build_report(profile_name: str) -> Path:
 
     profile = get_profile(profile_name)
     executed = profile.notebooks_out_dir / "report.ipynb"
-    execute(REPORT_NOTEBOOK, executed, profile.name)
+    execute(REPORT_NOTEBOOK, executed, profile)
     config = Config()
     config.TemplateExporter.exclude_input = True
     config.TemplateExporter.exclude_input_prompt = True
     config.TemplateExporter.exclude_output_prompt = True
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = {"notebook-only"}
+    config.PDFExporter.bib_command = ["true"]  # the references are a list in the report, not a .bib file
     exporter = PDFExporter(config=config, extra_template_basedirs=[str(REPORT_TEMPLATE_DIR.parent)],
                            template_name=REPORT_TEMPLATE_DIR.name)
     pdf, _ = exporter.from_filename(str(executed))
     target = profile.report_dir / "report.pdf"
     atomic.write_bytes(target, pdf)
-    print(f"report: {target.relative_to(ROOT)} ({len(pdf) / 1024:.0f} KiB)")
+    print(f"report: {relative(target)} ({len(pdf) / 1024:.0f} KiB)")
     return target
 
 
-def main(argv=None) -> None:
+def _raise_interrupted(signum, _frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def interrupts_as_exceptions() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted`, so every ``finally`` (temp-file removal) runs."""
+    previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def stop_children() -> None:
+    """Terminate this process's children (the notebook kernel, which runs in its own session)."""
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == me:
+                os.kill(int(stat.parent.name), signal.SIGTERM)
+        except (OSError, IndexError, ValueError):
+            continue
+
+
+def quiet() -> None:
+    """Silence what is noise in a headless run; warnings that matter still print."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernel inherits it: no C++ log noise
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # The kernel listens on 127.0.0.1 only, for this process alone.
+    warnings.filterwarnings("ignore", message=".*running over TCP without encryption.*")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill logs each cell's output
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(DropStartupNoise())
+    logging.getLogger("traitlets").setLevel(logging.WARNING)
+
+
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Run the report's notebooks headless.")
     sub = parser.add_subparsers(dest="command", required=True)
     nb = sub.add_parser("notebook", help="execute notebooks/NAME.ipynb")
-    nb.add_argument("name")
+    nb.add_argument("name", help=f"one of: {', '.join(notebook_names())}")
     rep = sub.add_parser("report", help="execute report/report.ipynb and build the PDF")
     for p in (nb, rep):
-        p.add_argument("--profile", default=None, help="quick or full")
+        p.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     args = parser.parse_args(argv)
-    # papermill logs each cell's output at INFO: long runs show progress in their log file.
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("traitlets").setLevel(logging.WARNING)
+    quiet()
     profile_name = get_profile(args.profile).name
-    if args.command == "notebook":
-        run_notebook(args.name, profile_name)
-    else:
-        build_report(profile_name)
+    what = args.name if args.command == "notebook" else "report"
+    try:
+        with interrupts_as_exceptions():
+            if args.command == "notebook":
+                run_notebook(args.name, profile_name)
+            else:
+                build_report(profile_name)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        stop_children()
+        signame = exc.args[0] if isinstance(exc, Interrupted) else "SIGINT"
+        print(f"\n{what} ({profile_name} profile) interrupted by {signame}; no partial output was kept. "
+              f"Rerun `make {what} PROFILE={profile_name}` to resume from the cached models.", file=sys.stderr)
+        return 130 if signame == "SIGINT" else 143
+    except NotebookFailed as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

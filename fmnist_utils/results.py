@@ -162,10 +162,16 @@ def load_probs(results_dir: str | Path) -> dict[str, np.ndarray]:
         return {k: npz[k] for k in npz.files}
 
 
+def as_stored(probs: np.ndarray) -> np.ndarray:
+    """Probabilities exactly as ``test_probs.npz`` keeps them (float16). Every recorded test metric is
+    computed from this, so the published file reproduces each number exactly (``make verify``)."""
+    return np.asarray(probs, dtype=np.float16)
+
+
 def save_probs(results_dir: str | Path, new: dict[str, np.ndarray]) -> None:
     """Add or replace test-set probability arrays (stored as float16) by model name."""
     probs = load_probs(results_dir)
-    probs.update({k: np.asarray(v, dtype=np.float16) for k, v in new.items()})
+    probs.update({k: as_stored(v) for k, v in new.items()})
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **probs)
     atomic.write_bytes(Path(results_dir) / PROBS, buffer.getvalue())

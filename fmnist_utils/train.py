@@ -135,7 +135,8 @@ def fit(name: str, arch: str, hparams: dict, cfg: TrainConfig, splits: dict, cac
     folder = Path(cache_dir) / "models" / f"{name}--{key}"
     if (folder / "meta.json").is_file():
         meta = json.loads((folder / "meta.json").read_text())
-        model = keras.models.load_model(folder / "model.keras")
+        # Cached models only predict or seed a new model's weights: no optimizer state to restore.
+        model = keras.models.load_model(folder / "model.keras", compile=False)
         history = pd.read_csv(folder / "history.csv")
         return TrainResult(name, model, history, meta["train_seconds"], meta["epochs"], True, key, spec)
 

@@ -14,10 +14,14 @@ Command line (one chief and N workers, or alone)::
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import time
+import warnings
 
 import pandas as pd
 
-from .config import SEED, Profile, get_profile
+from .config import PROFILE_NAMES, SEED, Profile, get_profile
 from .train import CACHE_VERSION, TrainConfig, compile_model, preprocess
 
 MLP_UNITS = [32, 64, 128, 256, 512]
@@ -66,17 +70,57 @@ def make_hypermodel(space: str):
     return SpaceHyperModel(name=f"{space}_space")
 
 
-def make_tuner(space: str, profile: Profile, seed: int = SEED):
+def hyperband_trials(max_epochs: int, factor: int, iterations: int = 1) -> int:
+    """How many trials a full Hyperband search runs (keras-tuner's bracket sizes; min_epochs 1).
+    The oracle may stop earlier when a small space runs out of new configurations."""
+    brackets, epochs = 0, max_epochs
+    while epochs >= 1:
+        epochs, brackets = epochs / factor, brackets + 1
+    end_size = math.ceil(1 + math.log(max_epochs, factor))
+    per_iteration = sum(math.ceil(end_size / (b + 1) * factor ** (b - r)) for b in range(brackets) for r in range(b + 1))
+    return per_iteration * iterations
+
+
+def _score(value) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def tuner_directory(profile: Profile) -> str:
+    return str(profile.artifacts_dir / "tuner")
+
+
+def make_tuner(space: str, profile: Profile, seed: int = SEED, directory: str | None = None):
     """A Hyperband tuner whose state lives in ``<artifacts>/tuner/<space>-v<CACHE_VERSION>`` (resumable).
 
     The cache version in the name means a change that invalidates stored models also starts a new search.
+    Each finished trial prints one progress line (n of at most N, best so far), tagged with this
+    process's ``KERASTUNER_TUNER_ID`` in distributed mode.
     """
     import keras_tuner as kt
 
-    return kt.Hyperband(
+    total = hyperband_trials(profile.tuner_max_epochs, profile.tuner_factor, profile.tuner_iterations)
+    worker = os.environ.get("KERASTUNER_TUNER_ID")
+
+    class ProgressHyperband(kt.Hyperband):
+        finished, best, started = 0, None, time.perf_counter()
+
+        def on_trial_end(self, trial):
+            super().on_trial_end(trial)
+            self.finished += 1
+            score = trial.metrics.get_best_value("val_accuracy") if trial.metrics.exists("val_accuracy") else None
+            if score is not None and (self.best is None or score > self.best):
+                self.best = score
+            epochs = trial.hyperparameters.values.get("tuner/epochs")
+            print(f"{space} search{f' [{worker}]' if worker else ''}: trial {trial.trial_id} done "
+                  f"({self.finished} here, at most {total} in all), {epochs} epochs, "
+                  f"val {_score(score)}, best so far {_score(self.best)}, "
+                  f"{time.perf_counter() - self.started:.0f} s", flush=True)
+
+    return ProgressHyperband(
         make_hypermodel(space), objective="val_accuracy", max_epochs=profile.tuner_max_epochs,
         factor=profile.tuner_factor, hyperband_iterations=profile.tuner_iterations, seed=seed,
-        directory=str(profile.artifacts_dir / "tuner"), project_name=f"{space}-v{CACHE_VERSION}", overwrite=False)
+        directory=directory or tuner_directory(profile), project_name=f"{space}-v{CACHE_VERSION}",
+        overwrite=False)
 
 
 def search_data(space: str, splits: dict, profile: Profile, seed: int = SEED):
@@ -92,14 +136,18 @@ def search_data(space: str, splits: dict, profile: Profile, seed: int = SEED):
     return (preprocess(arch, x), y), (preprocess(arch, x_val), y_val)
 
 
-def run_search(space: str, splits: dict, profile: Profile, seed: int = SEED, verbose: int = 0):
+def run_search(space: str, splits: dict, profile: Profile, seed: int = SEED, verbose: int = 0,
+               directory: str | None = None):
     """Run (or resume, or just reopen a finished) Hyperband search; returns the tuner."""
     import keras
 
-    tuner = make_tuner(space, profile, seed)
+    tuner = make_tuner(space, profile, seed, directory)
     (x, y), (x_val, y_val) = search_data(space, splits, profile, seed)
     stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=3)
-    tuner.search(x, y, validation_data=(x_val, y_val), batch_size=128, callbacks=[stop], verbose=verbose)
+    with warnings.catch_warnings():
+        # Hyperband continues a promoted trial from its weights with a fresh optimizer, by design.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        tuner.search(x, y, validation_data=(x_val, y_val), batch_size=128, callbacks=[stop], verbose=verbose)
     return tuner
 
 
@@ -125,13 +173,17 @@ def best_specs(space: str, tuner, n: int = 1) -> list[tuple[str, dict, float]]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--space", choices=sorted(SPACES), required=True)
-    parser.add_argument("--profile", default=None, help="quick or full (default: $FMNIST_PROFILE or quick)")
+    parser.add_argument("--profile", default=None, choices=PROFILE_NAMES,
+                        help="default: $FMNIST_PROFILE or quick")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--directory", default=None,
+                        help="the shared tuner folder (default: the profile's artifacts/<profile>/tuner)")
     args = parser.parse_args(argv)
     from .data import prepare_splits
 
     profile = get_profile(args.profile)
-    run_search(args.space, prepare_splits(profile, args.seed), profile, args.seed, verbose=1)
+    run_search(args.space, prepare_splits(profile, args.seed), profile, args.seed, verbose=0,
+               directory=args.directory)
 
 
 if __name__ == "__main__":

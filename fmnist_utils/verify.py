@@ -1,8 +1,9 @@
 """Recompute every published test accuracy from the stored probabilities.
 
 ``python -m fmnist_utils.verify --profile full`` (or ``make verify``) checks that each model in
-``summary.json`` has its test-set probabilities in ``test_probs.npz`` and that their argmax gives
-the recorded accuracy: anyone can audit the report's numbers without retraining.
+``summary.json`` has its test-set probabilities in ``test_probs.npz`` and that their argmax gets
+exactly the recorded number of test images right: anyone can audit the report's numbers without
+retraining. Counts are integers, so the comparison has no tolerance.
 """
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ import sys
 import numpy as np
 
 from . import results
-from .config import get_profile
+from .config import PROFILE_NAMES, get_profile
 from .data import load_fashion_mnist
 
-# Probabilities are stored as float16: rounding can flip the argmax of a near-tie, so allow a few images.
-TOLERANCE_IMAGES = 3
+
+def recorded_correct(entry: dict, n_images: int) -> int:
+    """The recorded number of correct test images (older entries hold only the accuracy)."""
+    if "test_correct" in entry:
+        return int(entry["test_correct"])
+    return int(round(entry["test_accuracy"] * n_images))
 
 
 def check(summary: dict, probs: dict[str, np.ndarray], y_test: np.ndarray) -> list[str]:
@@ -24,22 +29,25 @@ def check(summary: dict, probs: dict[str, np.ndarray], y_test: np.ndarray) -> li
     if not summary["models"]:
         return ["no models recorded yet: run the notebooks first (make notebooks)"]
     problems = []
+    n = len(y_test)
     for name, entry in sorted(summary["models"].items()):
         if name not in probs:
             problems.append(f"{name}: no probabilities in {results.PROBS}")
             continue
-        if probs[name].shape != (len(y_test), 10):
-            problems.append(f"{name}: probabilities of shape {probs[name].shape}, expected ({len(y_test)}, 10)")
+        if probs[name].shape != (n, 10):
+            problems.append(f"{name}: probabilities of shape {probs[name].shape}, expected ({n}, 10)")
             continue
-        recomputed = float(np.mean(probs[name].argmax(1) == y_test))
-        if abs(recomputed - entry["test_accuracy"]) * len(y_test) > TOLERANCE_IMAGES:
-            problems.append(f"{name}: summary says {entry['test_accuracy']:.4f}, probabilities give {recomputed:.4f}")
+        correct = int(np.sum(probs[name].argmax(1) == y_test))
+        claimed = recorded_correct(entry, n)
+        if correct != claimed or entry["test_accuracy"] != correct / n:
+            problems.append(f"{name}: summary says {claimed} of {n} correct ({entry['test_accuracy']:.4%}), "
+                            f"probabilities give {correct} ({correct / n:.4%})")
     return problems
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default=None, help="quick or full")
+    parser.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     profile = get_profile(parser.parse_args(argv).profile)
     summary = results.load_summary(profile.results_dir, profile.name)
     probs = results.load_probs(profile.results_dir)
@@ -49,7 +57,7 @@ def main(argv=None) -> None:
         print("PROBLEM", line)
     models = len(summary["models"])
     print(f"{profile.name}: {models - len(problems) if models else 0} of {models} models' test accuracies "
-          f"recompute from {profile.results_dir / results.PROBS}")
+          f"recompute exactly from {profile.results_dir / results.PROBS}")
     sys.exit(1 if problems else 0)
 
 

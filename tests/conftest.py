@@ -8,6 +8,20 @@ import numpy as np
 import pytest
 
 from fmnist_utils import config
+from fmnist_utils.data import load_fashion_mnist
+
+
+def _fashion_mnist_installed() -> bool:
+    try:
+        load_fashion_mnist(allow_download=False)
+        return True
+    except Exception:
+        return False
+
+
+# Tests that run real quick-profile processes need the data set (make setup installs Debian's package).
+needs_fashion_mnist = pytest.mark.skipif(not _fashion_mnist_installed(),
+                                         reason="Fashion-MNIST is not installed (make setup installs it)")
 
 
 @pytest.fixture
@@ -16,7 +30,7 @@ def tmp_profile(tmp_path):
     base = config.get_profile("quick")
     return dataclasses.replace(base, figures_dir=tmp_path / "figures", results_dir=tmp_path / "results",
                                report_dir=tmp_path / "report", artifacts_dir=tmp_path / "artifacts",
-                               notebooks_out_dir=tmp_path / "notebooks")
+                               notebooks_out_dir=tmp_path / "notebooks", build_dir=tmp_path)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

@@ -1,4 +1,4 @@
-"""Headless execution writes its target atomically and names the failing cell."""
+"""Headless execution: atomic targets, failures reported by cell with the executed copy kept, logs."""
 
 import nbformat
 import pytest
@@ -6,28 +6,67 @@ import pytest
 from fmnist_utils import pipeline
 
 
-def _notebook(path, *sources):
+def _notebook(path, *cells):
+    """A parameterised notebook; a cell given as ("md", text) is markdown, any other string code."""
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('PROFILE = "quick"')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.cells = [params] + [nbformat.v4.new_markdown_cell(c[1]) if isinstance(c, tuple)
+                           else nbformat.v4.new_code_cell(c) for c in cells]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
     return path
 
 
-def test_execute_injects_the_profile(tmp_path):
-    source = _notebook(tmp_path / "ok.ipynb", "print(PROFILE)")
+def test_execute_injects_the_profile_and_writes_a_log(tmp_path, tmp_profile):
+    source = _notebook(tmp_path / "ok.ipynb", "print('hello from', PROFILE)")
     target = tmp_path / "out" / "ok.ipynb"
-    pipeline.execute(source, target, "full")
+    pipeline.execute(source, target, tmp_profile)
     outputs = nbformat.read(target, as_version=4).cells[-1].outputs
-    assert outputs[0]["text"].strip() == "full"
+    assert outputs[0]["text"].strip() == "hello from quick"
+    assert "hello from quick" in (tmp_profile.logs_dir / "ok.log").read_text()
 
 
-def test_failed_notebook_leaves_no_target(tmp_path):
-    source = _notebook(tmp_path / "bad.ipynb", "x = 1", "raise RuntimeError('boom')")
+def test_failed_notebook_is_kept_and_reported_by_cell_and_heading(tmp_path, tmp_profile):
+    source = _notebook(tmp_path / "bad.ipynb", ("md", "# Title"), "x = 1", ("md", "## Train the model"),
+                       "def train():\n    raise RuntimeError('boom')\ntrain()", "y = 2")
     target = tmp_path / "out" / "bad.ipynb"
-    with pytest.raises(SystemExit, match="bad.ipynb failed in cell .*RuntimeError: boom"):
-        pipeline.execute(source, target, "quick")
-    assert not target.exists()
-    assert list((tmp_path / "out").iterdir()) == []
+    with pytest.raises(pipeline.NotebookFailed) as failure:
+        pipeline.execute(source, target, tmp_profile)
+    message = str(failure.value)
+    # Cell 5 of 6 in the source notebook (the injected-parameters cell is not counted).
+    assert 'bad.ipynb failed in cell 5 of 6 (under "Train the model"): RuntimeError: boom' in message
+    assert "in train()" in message or "train()" in message.split("\n", 1)[1]  # the traceback
+    assert "\x1b[" not in message
+    kept = tmp_profile.failed_dir / "bad.ipynb"
+    assert kept.is_file() and str(kept.relative_to(tmp_path)) in message.replace(str(tmp_path) + "/", "")
+    errors = [o for c in nbformat.read(kept, as_version=4).cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert errors and errors[0]["evalue"] == "boom"
+    assert "boom" in (tmp_profile.logs_dir / "bad.log").read_text()
+    assert not target.exists() and list((tmp_path / "out").iterdir()) == []
+
+
+def test_startup_noise_is_dropped_and_the_rest_kept():
+    import logging
+
+    record = logging.LogRecord("papermill", logging.WARNING, "", 0,
+                               "WARNING: All log messages before absl::InitializeLog() is called are written to "
+                               "STDERR\nI0000 00:00:17.1 123 port.cc:153] oneDNN custom operations are on.\n"
+                               "UserWarning: something that matters", None, None)
+    assert pipeline.DropStartupNoise().filter(record)
+    assert record.msg == "UserWarning: something that matters"
+    only_noise = logging.LogRecord("papermill", logging.WARNING, "", 0,
+                                   "I0000 00:00:17.1 123 cpu_feature_guard.cc:227] This TensorFlow binary", None, None)
+    assert not pipeline.DropStartupNoise().filter(only_noise)
+
+
+def test_unknown_notebook_lists_the_valid_names(capsys):
+    with pytest.raises(SystemExit, match="01_eda, 02_mlp_baselines"):
+        pipeline.main(["notebook", "99_nope", "--profile", "quick"])
+
+
+def test_unknown_profile_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        pipeline.main(["notebook", "01_eda", "--profile", "bogus"])
+    assert exit_.value.code == 2 and "invalid choice: 'bogus'" in capsys.readouterr().err

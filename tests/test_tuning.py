@@ -27,3 +27,12 @@ def test_tuner_state_is_keyed_by_cache_version(tmp_profile, monkeypatch):
     monkeypatch.setattr(tuning, "CACHE_VERSION", tuning.CACHE_VERSION + 1)
     second = tuning.make_tuner("mlp", tmp_profile).project_dir
     assert first != second and str(tmp_profile.artifacts_dir) in first
+
+
+@pytest.mark.parametrize("max_epochs, factor, iterations", [(2, 2, 1), (9, 3, 1), (9, 3, 2), (27, 3, 1)])
+def test_hyperband_trial_count_matches_keras_tuner(max_epochs, factor, iterations):
+    oracle = kt.oracles.HyperbandOracle(objective="val_accuracy", max_epochs=max_epochs, factor=factor,
+                                        hyperband_iterations=iterations)
+    expected = iterations * sum(oracle._get_size(b, r) for b in range(oracle._get_num_brackets())
+                                for r in range(oracle._get_num_rounds(b)))
+    assert tuning.hyperband_trials(max_epochs, factor, iterations) == expected
