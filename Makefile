@@ -31,7 +31,7 @@ NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemb
 EXECUTED  := $(NOTEBOOKS:%=$(NB_OUT)/%.ipynb)
 RUN       := $(PYTHON) -m fmnist_utils.pipeline
 
-.PHONY: help setup test notebooks report verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
+.PHONY: help setup test notebooks report pdf figures verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -79,6 +79,12 @@ report: $(PDF) ## build the PDF (full: report/report.pdf; quick: build/quick/rep
 $(PDF): report/report.ipynb $(wildcard report/template/*) report/references.csv $(EXECUTED) $(PKG) \
         $(wildcard $(BENCH)) | $(STAMP)
 	$(RUN) report --profile $(PROFILE)
+
+pdf: figures | $(STAMP) ## redraw the results' figures and rebuild the PDF from the profile's results alone: trains nothing
+	$(RUN) report --profile $(PROFILE)
+
+figures: | $(STAMP) ## redraw the figures that come from the results files alone (confusion, ensemble, errors)
+	$(PYTHON) -m fmnist_utils.figures --profile $(PROFILE)
 
 verify: $(STAMP) ## recompute every recorded test accuracy exactly from the profile's test_probs.npz (full: results/full/, quick: build/quick/results/)
 	$(PYTHON) -m fmnist_utils.verify --profile $(PROFILE)

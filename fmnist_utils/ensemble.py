@@ -9,6 +9,7 @@ from .evaluate import accuracy
 from .train import TrainConfig
 
 MEMBER_STARTS = ("base", "scratch")
+SIZE_ORDERS = 20  # random member orders behind the accuracy-vs-ensemble-size curve
 
 
 def soft_vote(member_probs: np.ndarray) -> np.ndarray:
@@ -29,7 +30,7 @@ def hard_vote(member_probs: np.ndarray) -> np.ndarray:
     return (votes + tie_break * (votes == votes.max(axis=1, keepdims=True))).argmax(axis=1)
 
 
-def accuracy_by_size(member_probs: np.ndarray, y_true: np.ndarray, n_orders: int = 20,
+def accuracy_by_size(member_probs: np.ndarray, y_true: np.ndarray, n_orders: int = SIZE_ORDERS,
                      seed: int = 0) -> pd.DataFrame:
     """Soft-vote accuracy of the first k members, k = 1…M, over random member orders.
 

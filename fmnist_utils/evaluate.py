@@ -11,6 +11,8 @@ from sklearn import metrics
 from .augment import flip_horizontal
 from .data import CLASS_NAMES
 
+ECE_BINS = 15  # equal-width confidence bins of the calibration error and the reliability diagram
+
 
 def predict_proba(model, x: np.ndarray, tta_flip: bool = False, batch_size: int = 1024) -> np.ndarray:
     """Class probabilities; with ``tta_flip`` the mean over the image and its mirror."""
@@ -71,7 +73,7 @@ def mcnemar(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> dict:
     return {"only_a_correct": b, "only_b_correct": c, "p_value": p}
 
 
-def calibration_bins(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) -> pd.DataFrame:
+def calibration_bins(y_true: np.ndarray, probs: np.ndarray, n_bins: int = ECE_BINS) -> pd.DataFrame:
     """Confidence vs accuracy in equal-width confidence bins (the reliability diagram's data)."""
     conf = probs.max(axis=1)
     correct = probs.argmax(axis=1) == y_true
@@ -86,7 +88,7 @@ def calibration_bins(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) ->
     return pd.DataFrame(rows)
 
 
-def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) -> float:
+def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: int = ECE_BINS) -> float:
     """ECE: the count-weighted mean |accuracy − confidence| over confidence bins."""
     bins = calibration_bins(y_true, probs, n_bins).dropna()
     return float(np.sum(bins["count"] * (bins["accuracy"] - bins["confidence"]).abs()) / len(y_true))

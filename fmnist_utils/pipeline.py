@@ -191,7 +191,13 @@ def build_report(profile_name: str) -> Path:
     config.PDFExporter.bib_command = ["true"]  # the references are a list in the report, not a .bib file
     exporter = PDFExporter(config=config, extra_template_basedirs=[str(REPORT_TEMPLATE_DIR.parent)],
                            template_name=REPORT_TEMPLATE_DIR.name)
-    pdf, _ = exporter.from_filename(str(executed))
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:  # stderr (library notices, warnings) stays in the log and the executed notebook
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(executed.parent)}})
     target = profile.report_dir / "report.pdf"
     atomic.write_bytes(target, pdf)
     print(f"report: {relative(target)} ({len(pdf) / 1024:.0f} KiB)")

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from . import atomic  # noqa: E402
 from .data import CLASS_NAMES  # noqa: E402
@@ -62,25 +63,17 @@ def sample_grid(x: np.ndarray, y: np.ndarray, per_class: int = 10, seed: int = 0
 
 
 def labelled_images(x: np.ndarray, labels: list[str], cols: int = 10):
-    """A grid of images with a caption under each (first images, misclassified ones, …)."""
+    """A grid of images with a title above each (augmented views, misclassified ones, …); the row
+    spacing grows with the number of title lines so titles never overlap the image above."""
     rows = int(np.ceil(len(x) / cols))
-    fig, axes = _image_axes(rows, cols, cell=0.9)
+    lines = max(str(label).count("\n") + 1 for label in labels)
+    fig, axes = _image_axes(rows, cols, cell=WIDTH / cols)
     for k, (img, label) in enumerate(zip(x, labels)):
         ax = axes.flat[k]
         ax.imshow(img.squeeze(), cmap="gray_r")
-        ax.set_title(label, fontsize=5.5, pad=2)
-    fig.subplots_adjust(wspace=0.1, hspace=0.45)
-    return fig
-
-
-def class_balance(labels_by_split: dict[str, np.ndarray]):
-    """Images per class in each split (bar chart)."""
-    frame = pd.concat([pd.DataFrame({"split": split, "class": np.asarray(CLASS_NAMES)[y]})
-                       for split, y in labels_by_split.items()])
-    fig, ax = plt.subplots(figsize=(WIDTH, 2.6))
-    sns.countplot(data=frame, x="class", hue="split", order=CLASS_NAMES, ax=ax)
-    ax.set(xlabel="", ylabel="images")
-    ax.tick_params(axis="x", rotation=30)
+        ax.set_title(label, fontsize=6, pad=2, linespacing=1.1)
+    fig.set_size_inches(WIDTH, rows * (WIDTH / cols) * (1 + 0.15 * lines))
+    fig.subplots_adjust(wspace=0.1, hspace=0.05 + 0.15 * lines)
     return fig
 
 
@@ -90,16 +83,6 @@ def mean_images(x: np.ndarray, y: np.ndarray):
     for c, name in enumerate(CLASS_NAMES):
         axes[0, c].imshow(x[y == c].mean(axis=0), cmap="magma")
         axes[0, c].set_title(name, fontsize=6)
-    return fig
-
-
-def intensity_histogram(x: np.ndarray, y: np.ndarray):
-    """Distribution of mean image brightness per class (a cheap look at separability)."""
-    frame = pd.DataFrame({"class": np.asarray(CLASS_NAMES)[y], "mean intensity": x.reshape(len(x), -1).mean(1)})
-    fig, ax = plt.subplots(figsize=(WIDTH, 2.6))
-    sns.boxplot(data=frame, x="class", y="mean intensity", order=CLASS_NAMES, ax=ax, fliersize=1)
-    ax.set(xlabel="")
-    ax.tick_params(axis="x", rotation=30)
     return fig
 
 
@@ -113,28 +96,19 @@ def learning_curves(long: pd.DataFrame, col_wrap: int | None = None):
                        kind="line", height=2.6, aspect=1.2, facet_kws={"sharey": False},
                        col_order=["loss", "accuracy"])
     grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     return grid.figure
 
 
 def confusion_heatmap(cm: np.ndarray, title: str = ""):
     """Row-normalised confusion matrix (recall on the diagonal), counts annotated."""
     norm = cm / cm.sum(axis=1, keepdims=True)
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
-    sns.heatmap(norm, annot=cm, fmt="d", cmap="Blues", cbar=False, ax=ax, annot_kws={"fontsize": 6},
+    fig, ax = plt.subplots(figsize=(4.2, 3.6))  # printed at about this size: the counts stay ≥ 7 pt
+    sns.heatmap(norm, annot=cm, fmt="d", cmap="Blues", cbar=False, ax=ax, annot_kws={"fontsize": 7.5},
                 xticklabels=CLASS_NAMES, yticklabels=CLASS_NAMES, vmin=0, vmax=1)
     ax.set(xlabel="predicted", ylabel="true", title=title)
     ax.tick_params(axis="x", rotation=45)
-    return fig
-
-
-def per_class_bars(tables: dict[str, pd.DataFrame], metric: str = "f1"):
-    """One bar per class and model for a per-class metric (from ``classification_table``)."""
-    frame = pd.concat([t[[metric]].assign(model=name).rename_axis("class").reset_index()
-                       for name, t in tables.items()])
-    fig, ax = plt.subplots(figsize=(WIDTH, 2.6))
-    sns.barplot(data=frame, x="class", y=metric, hue="model", order=CLASS_NAMES, ax=ax)
-    ax.set(xlabel="", ylim=(max(0.0, frame[metric].min() - 0.1), 1.0))
-    ax.tick_params(axis="x", rotation=30)
     return fig
 
 
@@ -157,18 +131,31 @@ def ensemble_size_curve(by_size: pd.DataFrame):
     ax.fill_between(by_size["members"], by_size["mean"] - by_size["std"], by_size["mean"] + by_size["std"],
                     alpha=0.25)
     ax.set(xlabel="members", ylabel="test accuracy (soft vote)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
 
-def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_accuracy"):
-    """Validation accuracy of tuning trials against each hyper-parameter's value."""
+def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_accuracy", budget: str = "epochs"):
+    """Validation accuracy of tuning trials against each hyper-parameter's value, coloured by the
+    trial's budget (Hyperband's epochs): a 1-epoch trial and a 9-epoch trial are not alike."""
     params = [p for p in params if p in trials and trials[p].notna().any()]
     cols = min(3, max(1, len(params)))
     rows = int(np.ceil(len(params) / cols)) or 1
+    trials = trials.copy()
+    for p in params:  # floats as the search space wrote them: 0.30000000000000004 → 0.3
+        if pd.api.types.is_float_dtype(trials[p]):
+            trials[p] = trials[p].map(lambda v: f"{v:.3g}")
+    hue = budget if budget in trials else None
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 2.0 * rows), squeeze=False, sharey=True)
-    for ax, p in zip(axes.flat, params):
-        sns.stripplot(data=trials, x=p, y=score, ax=ax, size=3, jitter=0.2)
+    for k, (ax, p) in enumerate(zip(axes.flat, params)):
+        order = sorted(trials[p].dropna().unique(), key=lambda v: float(v))
+        sns.stripplot(data=trials, x=p, y=score, ax=ax, size=3, jitter=0.2, order=order, hue=hue,
+                      palette="viridis", legend=k == 0 and hue is not None)
         ax.set(ylabel=score.replace("_", " "))
+        if len(order) > 6:
+            ax.tick_params(axis="x", rotation=90, labelsize=6)
+    if hue is not None and axes.flat[0].get_legend():
+        axes.flat[0].legend(title=f"trial {budget}", fontsize=6, title_fontsize=6)
     for ax in axes.flat[len(params):]:
         ax.set_axis_off()
     fig.tight_layout()

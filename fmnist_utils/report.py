@@ -6,7 +6,6 @@ typed by hand. Outputs carry both LaTeX (for the PDF) and Markdown (for Jupyter)
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
@@ -68,48 +67,97 @@ def latex_escape(text: str) -> str:
 
 
 def table(frame: pd.DataFrame, caption: str, label: str, column_format: str | None = None,
-          index: bool = True) -> None:
-    """Show a DataFrame as a real LaTeX table (escaped, booktabs) and as Markdown in Jupyter."""
+          index: bool = True, size: str = "small") -> None:
+    """Show a DataFrame as a real LaTeX table (escaped, booktabs, numbered, labelled ``label``) and as
+    HTML in Jupyter. ``size``: a LaTeX font size (``footnotesize`` for wide tables)."""
     frame = frame.copy()
     frame.index = [latex_escape(i) for i in frame.index]
     frame.columns = [latex_escape(c) for c in frame.columns]
     body = frame.map(lambda v: latex_escape(v) if isinstance(v, str) else v).to_latex(
         index=index, escape=False, column_format=column_format)
-    latex = (f"\\begin{{table}}[H]\n\\centering\\small\n\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n"
+    latex = (f"\\begin{{table}}[htbp]\n\\centering\\{size}\n\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n"
              f"{body}\\end{{table}}\n")
     show(f"**{caption}**\n\n{frame.to_html()}", latex)
 
 
 def figure(folder: Path, name: str, caption: str, width: float = 0.9) -> None:
-    """Include ``<folder>/<name>.pdf`` (vector) in the PDF, the PNG in Jupyter."""
+    """Include ``<folder>/<name>.pdf`` (vector) in the PDF, the PNG in Jupyter; numbered and
+    labelled ``fig:<name>`` so the text can refer to it with :func:`fig`."""
     pdf, png = Path(folder) / f"{name}.pdf", Path(folder) / f"{name}.png"
     if not pdf.is_file():
         raise FileNotFoundError(f"{pdf} is missing: rerun the notebook that makes it (make notebooks).")
-    latex = (f"\\begin{{figure}}[H]\n\\centering\n\\includegraphics[width={width}\\linewidth]{{{pdf.as_posix()}}}\n"
-             f"\\caption{{{latex_escape(caption)}}}\n\\end{{figure}}\n")
+    latex = (f"\\begin{{figure}}[htbp]\n\\centering\n\\includegraphics[width={width}\\linewidth]{{{pdf.as_posix()}}}\n"
+             f"\\caption{{{latex_escape(caption)}}}\\label{{fig:{name}}}\n\\end{{figure}}\n")
     show(f"![{caption}]({png.as_posix()})", latex)
 
 
+def fig(name: str) -> str:
+    """A reference to a figure in running text ('Figure 3' in the PDF)."""
+    return f"Figure \\ref{{fig:{name}}}"
+
+
+def tab(label: str) -> str:
+    """A reference to a table in running text ('Table 2' in the PDF)."""
+    return f"Table \\ref{{{label}}}"
+
+
 def model_rows(summary: dict, names) -> pd.DataFrame:
-    """The standard comparison table for the named models, formatted for print."""
+    """The standard comparison table for the named models, in the order given, formatted for print.
+    ``val − test``: how far the validation accuracy that selected the model overstates its test accuracy."""
     rows = {}
     for name in names:
         m = summary["models"][name]
         rows[name] = {"params": f"{m['params']:,}", "epochs": m["epochs"],
                       "train min": f"{m['train_seconds'] / 60:.1f}", "val acc": pct(m["val_accuracy"]),
-                      "test acc": pct(m["test_accuracy"]), "95% CI": ci(m), "test loss": f"{m['test_loss']:.3f}"}
+                      "test acc": pct(m["test_accuracy"]), "95% CI": ci(m),
+                      "val − test": f"{100 * (m['val_accuracy'] - m['test_accuracy']):+.2f}",
+                      "test loss": f"{m['test_loss']:.3f}"}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def models_of(summary: dict, notebook: str) -> list[str]:
-    return [n for n, m in summary["models"].items() if m["notebook"] == notebook]
+def recipe(entry: dict) -> str:
+    """A model's training recipe in words, from its recorded spec."""
+    spec, m = entry["spec"], entry
+    train = spec["train"]
+    optimizer = "AdamW" if train.get("weight_decay") else "Adam"
+    schedule = {"plateau": "halved on plateau", "constant": "constant",
+                "cosine": (f"{plural(train['warmup_epochs'], 'warm-up epoch')} + cosine"
+                           if train.get("warmup_epochs") else "cosine")}[train["schedule"]]
+    stop = (f"early stop (patience {train['patience']}), ran {m['epochs']} of {train['epochs']}"
+            if train.get("patience") is not None else f"{plural(train['epochs'], 'epoch')}")
+    words = [f"{optimizer} {train['learning_rate']:.2g} ({schedule}), batch {train['batch_size']}", stop]
+    if spec.get("init"):
+        words.append("starts from the base model's weights")
+    if spec.get("tta_flip"):
+        words.append("test-time flip averaging")
+    return "; ".join(words)
 
 
 def references() -> pd.DataFrame:
-    """Published results of the source reports (reference values, not measured here)."""
-    with open(REFERENCES_CSV, newline="") as fh:
-        return pd.DataFrame(list(csv.DictReader(fh)))
+    """Published results of the source reports (reference values, not measured here), one row per
+    experiment: its metric, the published value, and our model that reproduces it (if any)."""
+    frame = pd.read_csv(REFERENCES_CSV, dtype={"ours": str, "their_epochs": "Int64"})
+    return frame.fillna({"ours": ""})
 
 
-__all__ = ["pct", "ci", "minutes", "show", "table", "figure", "model_rows", "models_of", "references",
-           "load_summary"]
+def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
+    """Every published number of the source reports next to ours for the same experiment and metric
+    (report 001 published validation accuracies: those rows compare validation), the difference in
+    points, and what differs (epochs and setup)."""
+    rows = {}
+    for _, r in refs.iterrows():
+        ours = summary["models"].get(r["ours"]) if r["ours"] else None
+        key = "test_accuracy" if r["metric"] == "test" else "val_accuracy"
+        mine = ours[key] if ours else None
+        metric = "" if r["metric"] == "test" else f" ({r['metric']})"
+        epochs = (f"{r['their_epochs']} vs {ours['epochs']} epochs; " if ours and pd.notna(r["their_epochs"])
+                  else f"ours {ours['epochs']} epochs; " if ours else "")
+        rows[f"{r['source'].split()[-1]}: {r['experiment']}{metric}"] = {
+            "theirs": pct(r["published"]), "ours": pct(mine) if ours else "—", "our model": r["ours"] or "—",
+            "diff.": f"{100 * (mine - r['published']):+.2f}" if ours else "—",
+            "why they differ": f"{epochs}{r['their_setup']}"}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+__all__ = ["pct", "ci", "minutes", "show", "table", "figure", "fig", "tab", "model_rows", "recipe", "models_of",
+           "references", "reproduction_table", "load_summary"]

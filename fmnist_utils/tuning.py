@@ -188,3 +188,33 @@ def main(argv=None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def space_table(space: str) -> pd.DataFrame:
+    """The search space as the tuner sees it: each hyper-parameter with its values or range,
+    read from the space function itself (so the report cannot drift from the code)."""
+    import keras_tuner as kt
+
+    hp = kt.HyperParameters()
+    spec_from_hp(space, hp)
+    rows = {}
+    for p in hp.space:
+        config = p.get_config()
+        if "values" in config:
+            values = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in config["values"])
+        else:
+            step = f", step {config['step']:g}" if config.get("step") else ""
+            values = f"{config['min_value']:g} to {config['max_value']:g}{step}"
+            if config.get("sampling") == "log":
+                values += " (log scale)"
+        rows[p.name] = values
+    # One row for a family of per-layer parameters with the same values (units_0 … units_5).
+    merged: dict[str, str] = {}
+    for name, values in rows.items():
+        family = name.rstrip("0123456789")
+        last = next(reversed(merged), None)
+        if last and family != name and last.split("…")[0].rstrip("0123456789") == family and merged[last] == values:
+            merged[f"{last.split('…')[0]}…{name}"] = merged.pop(last)
+        else:
+            merged[name] = values
+    return pd.DataFrame({"values": merged})

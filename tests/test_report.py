@@ -30,3 +30,44 @@ def test_default_shift_matches_the_augmentation_block():
 
     default = inspect.signature(augment.augmentation_block).parameters["shift"].default
     assert report.BLOCK_DEFAULT_SHIFT == default
+
+
+def _entry(train, **spec):
+    return {"epochs": 7, "spec": {"arch": "mlp", "hparams": {}, "train": train, **spec}}
+
+
+def test_recipe_in_words_follows_the_spec():
+    plateau = {"epochs": 30, "batch_size": 128, "learning_rate": 1e-3, "schedule": "plateau", "warmup_epochs": 0,
+               "patience": 6, "weight_decay": 0.0}
+    assert report.recipe(_entry(plateau)) == ("Adam 0.001 (halved on plateau), batch 128; "
+                                              "early stop (patience 6), ran 7 of 30")
+    cosine = {**plateau, "schedule": "cosine", "warmup_epochs": 1, "patience": None, "learning_rate": 2e-3,
+              "epochs": 12, "weight_decay": 1e-4}
+    assert report.recipe(_entry(cosine, tta_flip=True, init="abc")) == (
+        "AdamW 0.002 (1 warm-up epoch + cosine), batch 128; 12 epochs; starts from the base model's weights; "
+        "test-time flip averaging")
+
+
+def test_reproduction_table_compares_the_same_metric():
+    import pandas as pd
+
+    summary = {"models": {"a": {"test_accuracy": 0.90, "val_accuracy": 0.92, "epochs": 10}}}
+    refs = pd.DataFrame([
+        {"source": "report 004", "experiment": "x", "metric": "test", "published": 0.89, "ours": "a",
+         "their_epochs": 40, "their_setup": "Adam"},
+        {"source": "report 001", "experiment": "y", "metric": "validation", "published": 0.85, "ours": "a",
+         "their_epochs": pd.NA, "their_setup": "plots"},
+        {"source": "report 002", "experiment": "z", "metric": "test", "published": 0.9, "ours": "",
+         "their_epochs": 30, "their_setup": "BN"}])
+    table = report.reproduction_table(summary, refs)
+    assert table.loc["004: x", "ours"] == "90.00%" and table.loc["004: x", "diff."] == "+1.00"
+    assert table.loc["004: x", "why they differ"] == "40 vs 10 epochs; Adam"
+    assert table.loc["001: y (validation)", "ours"] == "92.00%"  # validation against validation
+    assert table.loc["002: z", "ours"] == "—" and table.loc["002: z", "diff."] == "—"
+
+
+def test_published_references_name_recorded_models_and_known_metrics():
+    refs = report.references()
+    assert set(refs["metric"]) <= {"test", "validation"}
+    assert refs["published"].between(0.5, 1).all()
+    assert refs["family"].isin(["baseline", "mlp", "cnn", "ensemble"]).all()

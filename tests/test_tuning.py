@@ -36,3 +36,12 @@ def test_hyperband_trial_count_matches_keras_tuner(max_epochs, factor, iteration
     expected = iterations * sum(oracle._get_size(b, r) for b in range(oracle._get_num_brackets())
                                 for r in range(oracle._get_num_rounds(b)))
     assert tuning.hyperband_trials(max_epochs, factor, iterations) == expected
+
+
+def test_space_table_reads_the_space_itself():
+    mlp = tuning.space_table("mlp")
+    assert mlp.loc["units_0…units_5", "values"] == ", ".join(str(u) for u in tuning.MLP_UNITS)
+    assert mlp.loc["layers", "values"] == f"2 to {tuning.MAX_LAYERS}, step 1"
+    cnn = tuning.space_table("cnn")
+    assert cnn.loc["learning_rate", "values"] == "0.0001 to 0.01 (log scale)"
+    assert "filters2…filters4" in cnn.index and "filters1" in cnn.index

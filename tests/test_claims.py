@@ -1,0 +1,80 @@
+"""The report's comparative words follow McNemar's test, in both directions and when it is silent."""
+
+import numpy as np
+import pytest
+
+from fmnist_utils import claims
+
+
+def _probs(pred):
+    return np.eye(10, dtype=np.float16)[pred]
+
+
+def _pair(n=2000, only_a=0, only_b=0):
+    """Labels and two models' predictions with the given numbers of discordant images."""
+    y = np.arange(n) % 10
+    a, b = y.copy(), y.copy()
+    wrong = (y + 1) % 10
+    b[:only_a] = wrong[:only_a]  # a right, b wrong
+    a[only_a:only_a + only_b] = wrong[only_a:only_a + only_b]  # b right, a wrong
+    return y, {"a": _probs(a), "b": _probs(b)}
+
+
+def test_a_clear_gain_is_called_significant():
+    y, probs = _pair(only_a=80, only_b=30)
+    c = claims.compare("a", "b", probs, y)
+    assert (c.only_a_correct, c.only_b_correct) == (80, 30)
+    assert c.significant and c.a_is_better and not c.a_is_worse
+    assert c.verdict() == "significantly more accurate than" and c.effect() == "helped"
+    assert c.evidence().startswith("McNemar p < 0.001; 80 vs 30")
+    assert c.difference_points == pytest.approx(100 * 50 / 2000)
+
+
+def test_a_clear_loss_is_called_significant_the_other_way():
+    y, probs = _pair(only_a=30, only_b=80)
+    c = claims.compare("a", "b", probs, y)
+    assert c.a_is_worse and c.verdict() == "significantly less accurate than" and c.effect() == "hurt"
+
+
+def test_a_small_difference_is_not_a_gain():
+    # 51 vs 41: the published ensemble-vs-member split, p = 0.35.
+    y, probs = _pair(only_a=51, only_b=41)
+    c = claims.compare("a", "b", probs, y)
+    assert not c.significant and c.p_value == pytest.approx(0.35, abs=0.01)
+    assert c.verdict() == "not significantly different from" and c.effect() == "made no significant difference"
+    assert c.accuracy_a > c.accuracy_b  # higher, but not better
+
+
+def test_identical_predictions_give_p_one():
+    y, probs = _pair()
+    c = claims.compare("a", "b", probs, y)
+    assert c.p_value == 1.0 and not c.significant
+
+
+@pytest.mark.parametrize("p, text", [(0.0004, "p < 0.001"), (0.012, "p = 0.012"), (0.35, "p = 0.35")])
+def test_p_values_are_printed_to_their_precision(p, text):
+    assert claims.format_p(p) == text
+
+
+def test_vectorised_ece_matches_the_reference_implementation():
+    from fmnist_utils import evaluate
+
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(10) * 0.3, 3000)
+    y = rng.integers(0, 10, 3000)
+    conf, ok = claims._confidence(probs, y)
+    assert claims._ece(conf, ok, 15) == pytest.approx(evaluate.expected_calibration_error(y, probs))
+
+
+def test_calibration_verdict_needs_the_interval_to_exclude_zero():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 10, 4000)
+    underconfident = np.full((4000, 10), 0.02)
+    underconfident[np.arange(4000), y] = 0.82  # 82% sure, always right
+    overconfident = np.full((4000, 10), 0.001)
+    overconfident[np.arange(4000), y] = 0.991
+    # Both are always right: the under-confident one has the larger ECE (0.18 vs 0.009).
+    worse = claims.ece_difference(y, underconfident, overconfident, n_boot=200)
+    assert worse["verdict"] == "worse" and worse["ci95"][0] > 0
+    same = claims.ece_difference(y, underconfident, underconfident, n_boot=200)
+    assert same["verdict"] == "not significantly different" and same["difference"] == 0

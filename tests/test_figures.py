@@ -1,0 +1,37 @@
+"""The results-derived figures redraw from the results files alone, byte-identically."""
+
+import numpy as np
+
+from fmnist_utils import figures, results
+from fmnist_utils.data import load_fashion_mnist
+from tests.conftest import needs_fashion_mnist
+
+
+@needs_fashion_mnist
+def test_redraw_from_results_files_only(tmp_profile):
+    y = load_fashion_mnist()[1][1]
+    rng = np.random.default_rng(0)
+
+    def noisy(p_right):
+        probs = rng.dirichlet(np.ones(10), len(y))
+        right = rng.random(len(y)) < p_right
+        probs[right, y[right]] += 1
+        return probs / probs.sum(1, keepdims=True)
+
+    probs = {"c": noisy(0.9), "e": noisy(0.92), "e__m00": noisy(0.9)}
+    results.save_probs(tmp_profile.results_dir, probs)
+    entry = {"family": "cnn", "notebook": "03", "val_accuracy": 0.9, "test_accuracy": 0.9}
+    results.record_model(tmp_profile.results_dir, "quick", "c", entry)
+    results.record_model(tmp_profile.results_dir, "quick", "e", {**entry, "family": "ensemble"})
+    results.record_best(tmp_profile.results_dir, "quick", "cnn", "c")
+    results.record_best(tmp_profile.results_dir, "quick", "ensemble", "e")
+    results.record_extra(tmp_profile.results_dir, "quick", "mcnemar_ensemble_vs_single", {"single": "e__m00"})
+    results.record_extra(tmp_profile.results_dir, "quick", "ensemble_by_size",
+                         {"members": [1, 2], "mean": [0.9, 0.91], "std": [0.0, 0.01]})
+    figures.redraw(tmp_profile)
+    names = {"cnn_best_confusion", "ensemble_size", "ensemble_reliability", "ensemble_errors"}
+    written = {p.stem for p in tmp_profile.figures_dir.glob("*.pdf")}
+    assert written == names
+    first = {p.name: p.read_bytes() for p in tmp_profile.figures_dir.iterdir()}
+    figures.redraw(tmp_profile)
+    assert {p.name: p.read_bytes() for p in tmp_profile.figures_dir.iterdir()} == first
