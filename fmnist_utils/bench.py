@@ -24,17 +24,18 @@ from . import atomic, evaluate, results
 from .config import SEED, Profile, get_profile, seed_everything
 from .data import prepare_splits
 from .models import build_model
-from .train import TrainConfig, compile_model, preprocess
+from .spec import ModelSpec, TrainConfig
+from .train import compile_model, preprocess
 
-BASELINE = {"arch": "cnn_2conv", "hparams": {}, "tta_flip": False,
-            "train": TrainConfig(epochs=45, batch_size=128, learning_rate=1e-3, schedule="constant", patience=None)}
+BASELINE = ModelSpec("cnn_2conv", TrainConfig(epochs=45, batch_size=128, learning_rate=1e-3, schedule="constant",
+                                              patience=None))
 # Chosen among three short schedules tried while watching the same milestone (8 epochs at 2e-3 with
 # dropout 0.3 and 6 epochs at 3e-3 reached 92.0% at epoch 8 / not at all): light dropout suits a short run.
-OURS = {"arch": "vgg_bn", "tta_flip": True,
-        "hparams": {"blocks": [[16], [32]], "dense_units": 256, "dropout": 0.15, "first_bn": False,
-                    "augment": {"flip": True, "shift": 0.0}},
-        "train": TrainConfig(epochs=7, batch_size=128, learning_rate=3e-3, schedule="cosine", warmup_epochs=1,
-                             patience=None)}
+OURS = ModelSpec("vgg_bn", TrainConfig(epochs=7, batch_size=128, learning_rate=3e-3, schedule="cosine",
+                                       warmup_epochs=1, patience=None),
+                 hparams={"blocks": [[16], [32]], "dense_units": 256, "dropout": 0.15, "first_bn": False,
+                          "augment": {"flip": True, "shift": 0.0}},
+                 tta_flip=True)
 TARGETS = {"full": 0.92, "quick": 0.70}
 QUICK_EPOCHS = 3  # the quick profile only proves the code path
 
@@ -59,25 +60,25 @@ class TimeToAccuracy(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def time_to_accuracy(arch: str, hparams: dict, cfg: TrainConfig, splits: dict, target: float,
-                     tta_flip: bool = False, seed: int = SEED) -> dict:
-    seed_everything(seed)
-    model = compile_model(build_model(arch, **hparams), cfg, int(np.ceil(len(splits["train"][1]) / cfg.batch_size)))
+def time_to_accuracy(spec: ModelSpec, splits: dict, target: float) -> dict:
+    seed_everything(spec.seed)
+    cfg = spec.train
+    model = compile_model(build_model(spec.arch, **spec.hparams), cfg,
+                          int(np.ceil(len(splits["train"][1]) / cfg.batch_size)))
     (x, y), (x_test, y_test) = splits["train"], splits["test"]
-    watch = TimeToAccuracy(preprocess(arch, x_test), y_test, target, tta_flip)
-    model.fit(preprocess(arch, x), y, epochs=cfg.epochs, batch_size=cfg.batch_size, callbacks=[watch], verbose=0)
+    watch = TimeToAccuracy(preprocess(spec.arch, x_test), y_test, target, spec.tta_flip)
+    model.fit(preprocess(spec.arch, x), y, epochs=cfg.epochs, batch_size=cfg.batch_size, callbacks=[watch], verbose=0)
     reached = watch.reached or {}
-    return {"arch": arch, "hparams": hparams, "train": cfg.to_dict(), "tta_flip": tta_flip,
-            "epochs_to_target": reached.get("epoch"), "seconds_to_target": reached.get("seconds"),
+    return {**spec.to_dict(), "epochs_to_target": reached.get("epoch"), "seconds_to_target": reached.get("seconds"),
             "curve": watch.curve}
 
 
-def throughput(arch: str, hparams: dict, splits: dict, n: int = 10_000, batch_size: int = 128) -> float:
+def throughput(spec: ModelSpec, splits: dict, n: int = 10_000, batch_size: int = 128) -> float:
     """Images per second of one training pass over ``n`` images (after a warm-up pass)."""
     seed_everything(SEED)
-    model = compile_model(build_model(arch, **hparams), TrainConfig(epochs=1, schedule="constant"), 1)
+    model = compile_model(build_model(spec.arch, **spec.hparams), TrainConfig(epochs=1, schedule="constant"), 1)
     x, y = splits["train"]
-    x, y = preprocess(arch, x[:n]), y[:n]
+    x, y = preprocess(spec.arch, x[:n]), y[:n]
     model.fit(x[:batch_size * 4], y[:batch_size * 4], batch_size=batch_size, verbose=0)  # build + trace
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
@@ -86,22 +87,23 @@ def throughput(arch: str, hparams: dict, splits: dict, n: int = 10_000, batch_si
 
 def run(profile: Profile) -> dict:
     summary = results.load_summary(profile.results_dir, profile.name)
-    mlp_spec = summary["models"][summary["best"]["mlp"]]["spec"]
-    cnn_spec = summary["models"][summary["best"]["cnn"]]["spec"]
+    mlp_spec = ModelSpec.from_dict(summary["models"][summary["best"]["mlp"]]["spec"])
+    cnn_spec = ModelSpec.from_dict(summary["models"][summary["best"]["cnn"]]["spec"])
     splits = prepare_splits(profile, SEED)
     target = TARGETS[profile.name]
 
-    def race(recipe: dict) -> dict:
-        cfg = recipe["train"] if profile.name == "full" else dataclasses.replace(recipe["train"], epochs=QUICK_EPOCHS)
-        return time_to_accuracy(recipe["arch"], recipe["hparams"], cfg, splits, target, recipe["tta_flip"])
+    def race(spec: ModelSpec) -> dict:
+        if profile.name != "full":
+            spec = spec.replace(train=dataclasses.replace(spec.train, epochs=QUICK_EPOCHS))
+        return time_to_accuracy(spec, splits, target)
 
     ours, baseline = race(OURS), race(BASELINE)
     both = ours["seconds_to_target"] and baseline["seconds_to_target"]
     report = {
         "profile": profile.name, "target_accuracy": target, "hardware": results.hardware(),
         "throughput": {"mlp": summary["best"]["mlp"], "cnn": summary["best"]["cnn"],
-                       "mlp_images_per_s": throughput(mlp_spec["arch"], mlp_spec["hparams"], splits),
-                       "cnn_images_per_s": throughput(cnn_spec["arch"], cnn_spec["hparams"], splits)},
+                       "mlp_images_per_s": throughput(mlp_spec, splits),
+                       "cnn_images_per_s": throughput(cnn_spec, splits)},
         "ours": ours, "baseline": baseline,
         "speedup": baseline["seconds_to_target"] / ours["seconds_to_target"] if both else None,
     }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from .evaluate import accuracy
-from .train import TrainConfig
+from .spec import TrainConfig
 
 MEMBER_STARTS = ("base", "scratch")
 SIZE_ORDERS = 20  # random member orders behind the accuracy-vs-ensemble-size curve
@@ -60,8 +62,8 @@ def member_epochs(seconds_per_epoch: float, members: int, max_epochs: int, budge
     return max(1, min(max_epochs, affordable))
 
 
-def member_config(base_train: dict, epochs: int, start: str, branch_lr_factor: float = 0.5) -> TrainConfig:
-    """The training recipe of one member, derived from the base model's recipe ``base_train``.
+def member_config(base: TrainConfig, epochs: int, start: str, branch_lr_factor: float = 0.5) -> TrainConfig:
+    """The training recipe of one member, derived from the base model's recipe ``base``.
 
     ``start="scratch"``: the base recipe from a random initialisation, shortened to ``epochs``.
     ``start="base"``: a branch from the trained base model — a fresh cosine cycle of ``epochs``
@@ -71,8 +73,8 @@ def member_config(base_train: dict, epochs: int, start: str, branch_lr_factor: f
     """
     if start not in MEMBER_STARTS:
         raise ValueError(f"Unknown member start {start!r}; known: {MEMBER_STARTS}")
-    cfg = {**base_train, "epochs": epochs}
+    cfg = dataclasses.replace(base, epochs=epochs)
     if start == "base":
-        cfg.update(learning_rate=base_train["learning_rate"] * branch_lr_factor, schedule="cosine",
-                   warmup_epochs=0, patience=None)
-    return TrainConfig(**cfg)
+        cfg = dataclasses.replace(cfg, learning_rate=base.learning_rate * branch_lr_factor, schedule="cosine",
+                                  warmup_epochs=0, patience=None)
+    return cfg

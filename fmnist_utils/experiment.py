@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from . import evaluate, results
-from .config import SEED, Profile
-from .train import TrainConfig, TrainResult, fit, preprocess
+from .config import Profile
+from .spec import ModelSpec
+from .train import TrainResult, fit, preprocess
 
 TABLE_COLUMNS = ["params", "epochs", "train_seconds", "val_accuracy", "test_accuracy",
                  "test_ci_low", "test_ci_high", "test_loss"]
@@ -32,9 +33,9 @@ class Experiment:
         return self.train.model
 
 
-def evaluate_model(train: TrainResult, splits: dict, tta_flip: bool = False):
-    """Validation and test probabilities of a trained model."""
-    arch = train.spec["arch"]
+def evaluate_model(train: TrainResult, splits: dict):
+    """Validation and test probabilities of a trained model (with its spec's test-time averaging)."""
+    arch, tta_flip = train.spec.arch, train.spec.tta_flip
     (x_val, _), (x_test, _) = splits["val"], splits["test"]
     val = evaluate.predict_proba(train.model, preprocess(arch, x_val), tta_flip=tta_flip)
     test = evaluate.predict_proba(train.model, preprocess(arch, x_test), tta_flip=tta_flip)
@@ -55,22 +56,57 @@ def registry_entry(family: str, notebook: str, y_val, val_probs, y_test, test_pr
     }
 
 
-def run_experiment(name: str, arch: str, hparams: dict, cfg: TrainConfig, splits: dict, profile: Profile,
-                   notebook: str, family: str, seed: int = SEED, tta_flip: bool = False,
-                   record: bool = True, verbose: int = 2, init: TrainResult | None = None) -> Experiment:
-    """Train (or load) a model, evaluate it, and record it under ``name`` in the registry.
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """The fixed context of one notebook's experiments: where they write, what data they see."""
 
-    ``init``: start from this trained model's weights (see :func:`fmnist_utils.train.fit`)."""
-    train = fit(name, arch, hparams, cfg, splits, profile.artifacts_dir, seed=seed, verbose=verbose, init=init)
-    val_probs, test_probs = evaluate_model(train, splits, tta_flip=tta_flip)
-    spec = {**train.spec, "tta_flip": tta_flip}
-    entry = registry_entry(family, notebook, splits["val"][1], val_probs, splits["test"][1], test_probs,
-                           params=train.model.count_params(), epochs=train.epochs,
-                           train_seconds=train.train_seconds, n_boot=profile.bootstrap_samples, spec=spec)
-    if record:
-        results.record_model(profile.results_dir, profile.name, name, entry)
-        results.save_probs(profile.results_dir, {name: test_probs})
-    return Experiment(name, train, entry, val_probs, test_probs)
+    profile: Profile
+    splits: dict
+    notebook: str
+
+    def run(self, name: str, spec: ModelSpec, family: str, record: bool = True, verbose: int = 2,
+            init: TrainResult | None = None) -> Experiment:
+        """Train (or load) ``spec``, evaluate it, and record it under ``name`` in the registry.
+
+        ``init``: start from this trained model's weights (see :func:`fmnist_utils.train.fit`)."""
+        train = fit(name, spec, self.splits, self.profile.artifacts_dir, verbose=verbose, init=init)
+        val_probs, test_probs = evaluate_model(train, self.splits)
+        entry = registry_entry(family, self.notebook, self.splits["val"][1], val_probs, self.splits["test"][1],
+                               test_probs, params=train.model.count_params(), epochs=train.epochs,
+                               train_seconds=train.train_seconds, n_boot=self.profile.bootstrap_samples,
+                               spec=train.spec.to_dict())
+        if record:
+            results.record_model(self.profile.results_dir, self.profile.name, name, entry)
+            results.save_probs(self.profile.results_dir, {name: test_probs})
+        return Experiment(name, train, entry, val_probs, test_probs)
+
+    def record_ensemble(self, name: str, members: list[Experiment], base_name: str, base_entry: dict,
+                        start: str) -> tuple[dict, np.ndarray]:
+        """Soft-vote the members, record the ensemble (best of its family) and every member's test
+        probabilities; returns the entry and the soft-vote test probabilities. Branches (``start="base"``)
+        also count their base model's training time."""
+        from . import ensemble
+
+        member_test = np.stack([m.test_probs for m in members])
+        soft_test, soft_val = ensemble.soft_vote(member_test), ensemble.soft_vote([m.val_probs for m in members])
+        member_seconds = sum(m.train.train_seconds for m in members)
+        spec = members[0].train.spec
+        (_, y_val), (_, y_test) = self.splits["val"], self.splits["test"]
+        entry = registry_entry(
+            "ensemble", self.notebook, y_val, soft_val, y_test, soft_test,
+            params=sum(m.entry["params"] for m in members), epochs=spec.train.epochs,
+            train_seconds=member_seconds + (base_entry["train_seconds"] if start == "base" else 0.0),
+            n_boot=self.profile.bootstrap_samples,
+            spec={**spec.to_dict(), "members": len(members), "voting": "soft", "start": start})
+        member_acc = np.array([m.entry["test_accuracy"] for m in members])
+        entry.update(members=[m.name for m in members], member_test_accuracy_mean=float(member_acc.mean()),
+                     member_test_accuracy_std=float(member_acc.std()),
+                     hard_vote_test_accuracy=evaluate.accuracy(y_test, ensemble.hard_vote(member_test)),
+                     base_model=base_name, start=start, member_train_seconds=round(member_seconds, 1))
+        results.record_model(self.profile.results_dir, self.profile.name, name, entry)
+        results.save_probs(self.profile.results_dir, {name: soft_test, **{m.name: m.test_probs for m in members}})
+        results.record_best(self.profile.results_dir, self.profile.name, "ensemble", name)
+        return entry, soft_test
 
 
 def comparison_table(experiments) -> pd.DataFrame:

@@ -205,6 +205,8 @@ def build_report(profile_name: str) -> Path:
 
 
 def _raise_interrupted(signum, _frame):
+    # What the kernel prints while it is torn down (TensorFlow's destructors) is noise, not output.
+    logging.getLogger("papermill").disabled = True
     raise Interrupted(signal.Signals(signum).name)
 
 

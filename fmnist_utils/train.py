@@ -21,26 +21,9 @@ from . import atomic
 from .config import seed_everything
 from .data import for_cnn, for_mlp
 from .models import build_model, input_kind
+from .spec import CACHE_VERSION, ModelSpec, TrainConfig
 
-CACHE_VERSION = 2  # bump when a change to a builder or to training invalidates stored models
-# 2: BatchNorm momentum 0.9
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """The optimisation recipe. ``schedule``: "constant", "plateau" (ReduceLROnPlateau) or
-    "cosine" (linear warm-up then cosine decay to zero, a one-cycle-like schedule)."""
-
-    epochs: int
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    schedule: str = "plateau"
-    warmup_epochs: int = 0
-    patience: int | None = 5  # early stopping on val accuracy; None trains every epoch
-    weight_decay: float = 0.0  # > 0 switches Adam to AdamW
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+__all__ = ["CACHE_VERSION", "ModelSpec", "TrainConfig", "TrainResult", "fit", "preprocess", "fingerprint"]
 
 
 @dataclasses.dataclass
@@ -52,7 +35,7 @@ class TrainResult:
     epochs: int
     from_cache: bool
     key: str
-    spec: dict  # arch, hparams, train config, seed: enough to rebuild and retrain
+    spec: ModelSpec  # enough to rebuild and retrain
 
 
 def preprocess(arch: str, x: np.ndarray) -> np.ndarray:
@@ -68,11 +51,6 @@ def fingerprint(*arrays: np.ndarray) -> str:
         h.update(f"{a.shape}{a.dtype}".encode())
         h.update(a.tobytes())
     return h.hexdigest()[:16]
-
-
-def cache_key(spec: dict, data_fingerprint: str) -> str:
-    payload = json.dumps({"spec": spec, "data": data_fingerprint, "v": CACHE_VERSION}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
 def make_optimizer(cfg: TrainConfig, steps_per_epoch: int):
@@ -113,25 +91,24 @@ def compile_model(model, cfg: TrainConfig, steps_per_epoch: int):
     return model
 
 
-def fit(name: str, arch: str, hparams: dict, cfg: TrainConfig, splits: dict, cache_dir: str | Path,
-        seed: int = 42, verbose: int = 2, init: TrainResult | None = None) -> TrainResult:
-    """Train ``build_model(arch, **hparams)`` on ``splits["train"]``, validating on ``splits["val"]``.
+def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose: int = 2,
+        init: TrainResult | None = None) -> TrainResult:
+    """Train ``spec`` on ``splits["train"]``, validating on ``splits["val"]``.
 
     ``splits`` holds uint8 ``(x, y)`` pairs; preprocessing follows the architecture. The test
     split is never touched here. Returns the cached result when the same key was trained before.
     ``init`` starts from a trained model's weights (same architecture) instead of a random
-    initialisation; its cache key becomes part of this model's key.
+    initialisation; its cache key becomes part of this model's spec and key.
     """
     import keras
 
-    spec = {"arch": arch, "hparams": hparams, "train": cfg.to_dict(), "seed": seed}
     if init is not None:
-        if (init.spec["arch"], init.spec["hparams"]) != (arch, hparams):
+        if (init.spec.arch, init.spec.hparams) != (spec.arch, spec.hparams):
             raise ValueError(f"{name}: cannot start from {init.name!r}, a different architecture "
-                             f"({init.spec['arch']} {init.spec['hparams']} vs {arch} {hparams})")
-        spec["init"] = init.key
+                             f"({init.spec.arch} {init.spec.hparams} vs {spec.arch} {spec.hparams})")
+        spec = spec.replace(init=init.key)
     (x_tr, y_tr), (x_val, y_val) = splits["train"], splits["val"]
-    key = cache_key(spec, fingerprint(x_tr, y_tr, x_val, y_val))
+    key = spec.cache_key(fingerprint(x_tr, y_tr, x_val, y_val))
     folder = Path(cache_dir) / "models" / f"{name}--{key}"
     if (folder / "meta.json").is_file():
         meta = json.loads((folder / "meta.json").read_text())
@@ -140,21 +117,22 @@ def fit(name: str, arch: str, hparams: dict, cfg: TrainConfig, splits: dict, cac
         history = pd.read_csv(folder / "history.csv")
         return TrainResult(name, model, history, meta["train_seconds"], meta["epochs"], True, key, spec)
 
-    seed_everything(seed)
-    model = build_model(arch, **hparams)
+    seed_everything(spec.seed)
+    model = build_model(spec.arch, **spec.hparams)
     if init is not None:
         model.set_weights(init.model.get_weights())  # BatchNorm statistics included
+    cfg = spec.train
     steps = int(np.ceil(len(y_tr) / cfg.batch_size))
     compile_model(model, cfg, steps)
     start = time.perf_counter()
-    hist = model.fit(preprocess(arch, x_tr), y_tr, validation_data=(preprocess(arch, x_val), y_val),
+    hist = model.fit(preprocess(spec.arch, x_tr), y_tr, validation_data=(preprocess(spec.arch, x_val), y_val),
                      epochs=cfg.epochs, batch_size=cfg.batch_size, callbacks=make_callbacks(cfg),
                      verbose=verbose)
     seconds = time.perf_counter() - start
     history = pd.DataFrame(hist.history).drop(columns=["learning_rate"], errors="ignore")
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
-    meta = {"name": name, "key": key, "spec": spec, "train_seconds": seconds, "epochs": len(history),
-            "params": int(model.count_params())}
+    meta = {"name": name, "key": key, "spec": spec.training_dict(), "train_seconds": seconds,
+            "epochs": len(history), "params": int(model.count_params())}
     save_trained(folder, model, history, meta)
     return TrainResult(name, model, history, seconds, len(history), False, key, spec)
 

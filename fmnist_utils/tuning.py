@@ -1,7 +1,8 @@
 """Hyperband search (keras-tuner) over report 003's MLP and CNN spaces.
 
-A *space* maps keras-tuner's ``hp`` to a plain ``(arch, hparams, learning_rate)`` spec, so the
-best trial becomes an ordinary model for :func:`fmnist_utils.train.fit` (cached, rebuildable).
+A *space* maps keras-tuner's ``hp`` to a :class:`~fmnist_utils.spec.ModelSpec` (a one-epoch constant
+learning-rate recipe carrying the tuned rate), so the best trial becomes an ordinary model for
+:func:`fmnist_utils.train.fit` (cached, rebuildable) once its training recipe is set.
 The tuner folder lives under the profile's artifacts and is reopened with ``overwrite=False``:
 an interrupted search resumes, and workers of keras-tuner's distributed mode
 (``KERASTUNER_TUNER_ID``/``KERASTUNER_ORACLE_IP``/``KERASTUNER_ORACLE_PORT``) share it.
@@ -22,7 +23,8 @@ import warnings
 import pandas as pd
 
 from .config import PROFILE_NAMES, SEED, Profile, get_profile
-from .train import CACHE_VERSION, TrainConfig, compile_model, preprocess
+from .spec import CACHE_VERSION, ModelSpec, TrainConfig
+from .train import compile_model, preprocess
 
 MLP_UNITS = [32, 64, 128, 256, 512]
 MAX_LAYERS = 6
@@ -52,8 +54,9 @@ def cnn_space(hp):
 SPACES = {"mlp": mlp_space, "cnn": cnn_space}
 
 
-def spec_from_hp(space: str, hp) -> tuple[str, dict, float]:
-    return SPACES[space](hp)
+def spec_from_hp(space: str, hp) -> ModelSpec:
+    arch, hparams, learning_rate = SPACES[space](hp)
+    return ModelSpec(arch, TrainConfig(epochs=1, learning_rate=learning_rate, schedule="constant"), hparams=hparams)
 
 
 def make_hypermodel(space: str):
@@ -63,9 +66,8 @@ def make_hypermodel(space: str):
 
     class SpaceHyperModel(kt.HyperModel):
         def build(self, hp):
-            arch, hparams, lr = spec_from_hp(space, hp)
-            model = build_model(arch, **hparams)
-            return compile_model(model, TrainConfig(epochs=1, learning_rate=lr, schedule="constant"), 1)
+            spec = spec_from_hp(space, hp)
+            return compile_model(build_model(spec.arch, **spec.hparams), spec.train, 1)
 
     return SpaceHyperModel(name=f"{space}_space")
 
@@ -165,8 +167,8 @@ def trials_frame(tuner) -> pd.DataFrame:
     return frame.sort_values("val_accuracy", ascending=False, na_position="last").reset_index(drop=True)
 
 
-def best_specs(space: str, tuner, n: int = 1) -> list[tuple[str, dict, float]]:
-    """The ``n`` best trials as ``(arch, hparams, learning_rate)`` specs."""
+def best_specs(space: str, tuner, n: int = 1) -> list[ModelSpec]:
+    """The ``n`` best trials as specs (set their training recipe before training them)."""
     return [spec_from_hp(space, hp) for hp in tuner.get_best_hyperparameters(n)]
 
 

@@ -1,24 +1,26 @@
 from fmnist_utils import bench, models
-from fmnist_utils.train import TrainConfig
+from fmnist_utils.spec import ModelSpec, TrainConfig
 
-CFG = TrainConfig(epochs=3, batch_size=64, learning_rate=1e-2, schedule="constant", patience=None)
+SPEC = ModelSpec("mlp", TrainConfig(epochs=3, batch_size=64, learning_rate=1e-2, schedule="constant", patience=None),
+                 {"hidden_units": [16]})
 
 
 def test_time_to_accuracy_stops_at_the_first_epoch_that_reaches_the_target(synthetic_splits):
-    run = bench.time_to_accuracy("mlp", {"hidden_units": [16]}, CFG, synthetic_splits, target=0.0)
+    run = bench.time_to_accuracy(SPEC, synthetic_splits, target=0.0)
     assert run["epochs_to_target"] == 1 and len(run["curve"]) == 1, "training stops once the target is reached"
     assert run["seconds_to_target"] == run["curve"][0]["seconds"] > 0
+    assert ModelSpec.from_dict({k: run[k] for k in SPEC.to_dict()}) == SPEC, "the result names its spec"
 
 
 def test_time_to_accuracy_reports_an_unreached_target_as_none(synthetic_splits):
-    run = bench.time_to_accuracy("mlp", {"hidden_units": [16]}, CFG, synthetic_splits, target=1.01)
+    run = bench.time_to_accuracy(SPEC, synthetic_splits, target=1.01)
     assert run["epochs_to_target"] is None and run["seconds_to_target"] is None
     assert [c["epoch"] for c in run["curve"]] == [1, 2, 3]
     assert [c["seconds"] for c in run["curve"]] == sorted(c["seconds"] for c in run["curve"])
 
 
 def test_the_two_recipes_share_report_004s_widths():
-    ours = models.build_model(bench.OURS["arch"], **bench.OURS["hparams"])
-    baseline = models.build_model(bench.BASELINE["arch"], **bench.BASELINE["hparams"])
+    ours = models.build_model(bench.OURS.arch, **bench.OURS.hparams)
+    baseline = models.build_model(bench.BASELINE.arch, **bench.BASELINE.hparams)
     conv_filters = [[layer.filters for layer in m.layers if hasattr(layer, "filters")] for m in (ours, baseline)]
     assert conv_filters[0] == conv_filters[1] == [16, 32]

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from fmnist_utils import ensemble
+from fmnist_utils.spec import TrainConfig
 
 # Three members, three images, three classes.
 MEMBERS = np.array([
@@ -48,14 +49,14 @@ BASE_RECIPE = {"epochs": 12, "batch_size": 128, "learning_rate": 2e-3, "schedule
 
 
 def test_scratch_members_repeat_the_base_recipe_shortened():
-    cfg = ensemble.member_config(BASE_RECIPE, 4, "scratch")
+    cfg = ensemble.member_config(TrainConfig.from_dict(BASE_RECIPE), 4, "scratch")
     assert cfg.to_dict() == {**BASE_RECIPE, "epochs": 4}
 
 
 def test_branch_members_restart_a_cosine_cycle_at_a_lower_peak():
-    cfg = ensemble.member_config({**BASE_RECIPE, "schedule": "plateau", "patience": 5}, 4, "base",
+    cfg = ensemble.member_config(TrainConfig.from_dict({**BASE_RECIPE, "schedule": "plateau", "patience": 5}), 4, "base",
                                  branch_lr_factor=0.25)
     assert (cfg.epochs, cfg.schedule, cfg.warmup_epochs, cfg.patience) == (4, "cosine", 0, None)
     assert cfg.learning_rate == pytest.approx(5e-4) and cfg.batch_size == 128
     with pytest.raises(ValueError, match="member start"):
-        ensemble.member_config(BASE_RECIPE, 4, "pretrained")
+        ensemble.member_config(TrainConfig.from_dict(BASE_RECIPE), 4, "pretrained")

@@ -7,10 +7,10 @@ from fmnist_utils import models, tuning
 
 @pytest.mark.parametrize("space", ["mlp", "cnn"])
 def test_space_defaults_build_a_model(space):
-    arch, hparams, lr = tuning.spec_from_hp(space, kt.HyperParameters())
-    assert 1e-4 <= lr <= 1e-2
-    model = models.build_model(arch, **hparams)
-    x = np.zeros((1, 784) if models.input_kind(arch) == "flat" else (1, 28, 28, 1), np.float32)
+    spec = tuning.spec_from_hp(space, kt.HyperParameters())
+    assert 1e-4 <= spec.train.learning_rate <= 1e-2
+    model = models.build_model(spec.arch, **spec.hparams)
+    x = np.zeros((1, 784) if models.input_kind(spec.arch) == "flat" else (1, 28, 28, 1), np.float32)
     assert model.predict(x, verbose=0).shape == (1, 10)
 
 

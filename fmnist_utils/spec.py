@@ -1,0 +1,88 @@
+"""One typed object for one idea: :class:`ModelSpec` says everything that determines a trained model
+(architecture, hyper-parameters, training recipe, seed, parent model) and how it is evaluated
+(test-time flip averaging). Its training part hashes to the model's cache key; ``to_dict`` is what the
+results files record and ``from_dict`` reads it back, so no caller rebuilds or digs in a dict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any, Mapping
+
+from .config import SEED
+
+CACHE_VERSION = 2  # bump when a change to a builder or to training invalidates stored models
+# 2: BatchNorm momentum 0.9
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """The optimisation recipe. ``schedule``: "constant", "plateau" (ReduceLROnPlateau) or
+    "cosine" (linear warm-up then cosine decay to zero, a one-cycle-like schedule)."""
+
+    epochs: int
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    schedule: str = "plateau"
+    warmup_epochs: int = 0
+    patience: int | None = 5  # early stopping on val accuracy; None trains every epoch
+    weight_decay: float = 0.0  # > 0 switches Adam to AdamW
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
+        return cls(**_known(cls, values, "training recipe"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """A model to train and evaluate. ``init`` is the cache key of a trained model of the same
+    architecture whose weights this one starts from (set by :func:`fmnist_utils.train.fit`)."""
+
+    arch: str
+    train: TrainConfig
+    hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    seed: int = SEED
+    tta_flip: bool = False
+    init: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.train, TrainConfig):
+            raise TypeError(f"ModelSpec.train must be a TrainConfig, not {type(self.train).__name__}")
+        object.__setattr__(self, "hparams", json.loads(json.dumps(dict(self.hparams))))  # a JSON-clean copy
+
+    def training_dict(self) -> dict:
+        """What determines the trained weights (not ``tta_flip``, which only changes evaluation)."""
+        payload = {"arch": self.arch, "hparams": self.hparams, "train": self.train.to_dict(), "seed": self.seed}
+        if self.init is not None:
+            payload["init"] = self.init
+        return payload
+
+    def to_dict(self) -> dict:
+        return {**self.training_dict(), "tta_flip": self.tta_flip}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "ModelSpec":
+        values = _known(cls, values, "model spec")
+        return cls(**{**values, "train": TrainConfig.from_dict(values["train"])})
+
+    def cache_key(self, data_fingerprint: str) -> str:
+        payload = json.dumps({"spec": self.training_dict(), "data": data_fingerprint, "v": CACHE_VERSION},
+                             sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    def replace(self, **changes) -> "ModelSpec":
+        return dataclasses.replace(self, **changes)
+
+
+def _known(cls, values: Mapping[str, Any], what: str) -> dict:
+    """``values`` if every key is a field of ``cls``; otherwise an error naming the unknown ones."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - fields)
+    if unknown:
+        raise ValueError(f"Unknown {what} option(s) {unknown}; known: {sorted(fields)}")
+    return dict(values)

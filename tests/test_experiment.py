@@ -1,0 +1,44 @@
+"""The experiment runner: train → evaluate → record, and the ensemble's record keeping."""
+
+import numpy as np
+
+from fmnist_utils import ensemble, experiment, results, verify
+from fmnist_utils.spec import ModelSpec, TrainConfig
+
+CFG = TrainConfig(epochs=1, batch_size=64, patience=None)
+
+
+def test_study_records_what_it_trained(tmp_profile, synthetic_splits):
+    study = experiment.Study(tmp_profile, synthetic_splits, "02_test")
+    spec = ModelSpec("mlp", CFG, {"hidden_units": [16]}, seed=3)
+    exp = study.run("m", spec, "mlp", verbose=0)
+    summary = results.load_summary(tmp_profile.results_dir, "quick")
+    entry = summary["models"]["m"]
+    assert ModelSpec.from_dict(entry["spec"]) == spec and entry["notebook"] == "02_test"
+    assert entry["val_accuracy"] == exp.entry["val_accuracy"] and entry["epochs"] == 1
+    probs = results.load_probs(tmp_profile.results_dir)
+    assert verify.check(summary, probs, synthetic_splits["test"][1]) == []
+    again = study.run("m", spec, "mlp", verbose=0)
+    assert again.train.from_cache and again.entry["test_correct"] == entry["test_correct"]
+
+
+def test_unrecorded_runs_leave_the_registry_alone(tmp_profile, synthetic_splits):
+    study = experiment.Study(tmp_profile, synthetic_splits, "05_test")
+    study.run("m", ModelSpec("mlp", CFG, {"hidden_units": [8]}), "mlp", record=False, verbose=0)
+    assert not (tmp_profile.results_dir / results.SUMMARY).exists()
+
+
+def test_record_ensemble_soft_votes_and_records_members(tmp_profile, synthetic_splits):
+    study = experiment.Study(tmp_profile, synthetic_splits, "05_test")
+    base = study.run("base", ModelSpec("mlp", CFG, {"hidden_units": [16]}), "mlp", verbose=0)
+    branch = ensemble.member_config(CFG, 1, "base")
+    members = [study.run(f"e__m{i}", base.train.spec.replace(train=branch, seed=10 + i), "mlp", record=False,
+                         verbose=0, init=base.train) for i in range(3)]
+    entry, soft = study.record_ensemble("e", members, "base", base.entry, "base")
+    np.testing.assert_allclose(soft, np.mean([m.test_probs for m in members], axis=0), rtol=1e-6)
+    summary = results.load_summary(tmp_profile.results_dir, "quick")
+    assert summary["best"]["ensemble"] == "e" and entry["members"] == ["e__m0", "e__m1", "e__m2"]
+    assert entry["train_seconds"] == round(sum(m.train.train_seconds for m in members)
+                                           + base.entry["train_seconds"], 1)
+    assert set(results.load_probs(tmp_profile.results_dir)) == {"base", "e", "e__m0", "e__m1", "e__m2"}
+    assert verify.check(summary, results.load_probs(tmp_profile.results_dir), synthetic_splits["test"][1]) == []
