@@ -76,14 +76,15 @@ class Study:
                                train_seconds=train.train_seconds, n_boot=self.profile.bootstrap_samples,
                                spec=train.spec.to_dict())
         if record:
-            results.record_model(self.profile.results_dir, self.profile.name, name, entry)
-            results.save_probs(self.profile.results_dir, {name: test_probs})
+            results.record_model(self.profile.results_dir, self.profile.name, name, entry,
+                                 history=train.history.to_dict("list"))
+            results.save_probs(self.profile.results_dir, self.notebook, {name: test_probs})
         return Experiment(name, train, entry, val_probs, test_probs)
 
     def record_ensemble(self, name: str, members: list[Experiment], base_name: str, base_entry: dict,
                         start: str) -> tuple[dict, np.ndarray]:
-        """Soft-vote the members, record the ensemble (best of its family) and every member's test
-        probabilities; returns the entry and the soft-vote test probabilities. Branches (``start="base"``)
+        """Soft-vote the members, record the ensemble and every member's test probabilities; returns
+        the entry and the soft-vote test probabilities. Branches (``start="base"``)
         also count their base model's training time."""
         from . import ensemble
 
@@ -104,8 +105,8 @@ class Study:
                      hard_vote_test_accuracy=evaluate.accuracy(y_test, ensemble.hard_vote(member_test)),
                      base_model=base_name, start=start, member_train_seconds=round(member_seconds, 1))
         results.record_model(self.profile.results_dir, self.profile.name, name, entry)
-        results.save_probs(self.profile.results_dir, {name: soft_test, **{m.name: m.test_probs for m in members}})
-        results.record_best(self.profile.results_dir, self.profile.name, "ensemble", name)
+        results.save_probs(self.profile.results_dir, self.notebook,
+                           {name: soft_test, **{m.name: m.test_probs for m in members}})
         return entry, soft_test
 
 

@@ -1,7 +1,11 @@
-"""The results registry: ``<results dir>/summary.json`` and ``test_probs.npz``.
+"""The results files: one per step (notebook), merged for readers.
 
-The report reads only these files. Every write is a read-modify-write of the whole file,
-replaced atomically, so an interrupted notebook never leaves a half-written registry.
+Notebook ``NN_name`` writes only ``<results dir>/NN_name.json`` (its models' metrics and specs, training
+histories, notebook-level results, run times, and the digest of its inputs) and ``NN_name_probs.npz``
+(float16 test-set probabilities of its models). No step rewrites another step's file. Readers (the
+report, figures, verify, bench, later notebooks) use :func:`load_summary`, which merges the steps and
+decides the best model of each family in one place (:func:`best_models`: highest validation accuracy).
+Every write replaces its file atomically, so an interrupted notebook never leaves a half-written file.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ import numpy as np
 from . import atomic
 from .config import ROOT, get_profile
 
-SUMMARY = "summary.json"
-PROBS = "test_probs.npz"
+PROBS_SUFFIX = "_probs.npz"
+PROBS = f"<notebook>{PROBS_SUFFIX}"  # how the report and verify name the probability files
 FAMILIES = ("baseline", "mlp", "cnn", "ensemble")
 VERSIONED_PACKAGES = ("tensorflow", "keras", "keras_tuner", "numpy", "pandas", "scikit-learn",
                       "seaborn", "matplotlib", "papermill", "nbconvert")
@@ -78,100 +82,141 @@ def versions() -> dict:
     return found
 
 
-def empty_summary(profile_name: str) -> dict:
-    return {"profile": profile_name, "notebooks": {}, "models": {}, "best": {}, "extra": {}}
+def step_path(results_dir: str | Path, notebook: str) -> Path:
+    return Path(results_dir) / f"{notebook}.json"
 
 
-def load_summary(results_dir: str | Path, profile_name: str | None = None) -> dict:
-    """The registry as a dict (an empty one if none was written yet)."""
-    path = Path(results_dir) / SUMMARY
+def empty_step(profile_name: str, notebook: str) -> dict:
+    return {"profile": profile_name, "notebook": notebook, "models": {}, "histories": {}, "extra": {}}
+
+
+def load_step(results_dir: str | Path, notebook: str, profile_name: str | None = None) -> dict:
+    """One step's results (an empty record if the step has not run)."""
+    path = step_path(results_dir, notebook)
     if not path.is_file():
-        if profile_name is None:
-            raise FileNotFoundError(f"{path}: no results yet; run the notebooks first (make notebooks).")
-        return empty_summary(profile_name)
-    summary = json.loads(path.read_text())
-    if profile_name is not None and summary.get("profile") != profile_name:
-        raise ValueError(f"{path} holds profile {summary.get('profile')!r}, not {profile_name!r}.")
-    return summary
+        return empty_step(profile_name, notebook)
+    step = json.loads(path.read_text())
+    if profile_name is not None and step.get("profile") != profile_name:
+        raise ValueError(f"{path} holds profile {step.get('profile')!r}, not {profile_name!r}.")
+    return step
 
 
-def update_summary(results_dir: str | Path, profile_name: str, change) -> dict:
-    """Apply ``change(summary)`` (mutating in place) and write the registry back atomically."""
-    summary = load_summary(results_dir, profile_name)
-    change(summary)
-    summary.update(profile=profile_name, git_commit=git_commit(), hardware=hardware(), versions=versions(),
-                   created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-    atomic.write_json(Path(results_dir) / SUMMARY, summary)
-    return summary
+def step_names(results_dir: str | Path) -> list[str]:
+    return sorted(p.stem for p in Path(results_dir).glob("[0-9][0-9]_*.json"))
 
 
-def record_model(results_dir, profile_name: str, name: str, entry: dict) -> dict:
-    """Insert or replace one model's entry (family, notebook, params, epochs, accuracies, …)."""
+def update_step(results_dir: str | Path, profile_name: str, notebook: str, change) -> dict:
+    """Apply ``change(step)`` (mutating in place) to one step's file and write it back atomically."""
+    step = load_step(results_dir, notebook, profile_name)
+    change(step)
+    step.update(profile=profile_name, notebook=notebook, git_commit=git_commit(), hardware=hardware(),
+                versions=versions(), created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    atomic.write_json(step_path(results_dir, notebook), step)
+    return step
+
+
+def record_model(results_dir, profile_name: str, name: str, entry: dict, history: dict | None = None) -> dict:
+    """Insert or replace one model's entry (family, notebook, params, epochs, accuracies, spec, …) in its
+    notebook's file, with its per-epoch training history (column → values) when given."""
     if entry.get("family") not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {entry.get('family')!r}")
-    return update_summary(results_dir, profile_name, lambda s: s["models"].__setitem__(name, entry))
+
+    def change(step):
+        step["models"][name] = entry
+        if history is not None:
+            step.setdefault("histories", {})[name] = history
+    return update_step(results_dir, profile_name, entry["notebook"], change)
 
 
-def record_best(results_dir, profile_name: str, family: str, name: str) -> dict:
-    def change(summary):
-        if name not in summary["models"]:
-            raise KeyError(f"{name!r} is not a recorded model")
-        summary["best"][family] = name
-    return update_summary(results_dir, profile_name, change)
+def record_extra(results_dir, profile_name: str, notebook: str, key: str, value) -> dict:
+    """Store a notebook-level result (a tuning summary, a McNemar test, …) in the notebook's file."""
+    return update_step(results_dir, profile_name, notebook, lambda s: s["extra"].__setitem__(key, value))
 
 
-def promote_if_better(results_dir, profile_name: str, family: str, name: str) -> bool:
-    """Make ``name`` the best of its family if its *validation* accuracy beats the incumbent's."""
-    promoted = []
-
-    def change(summary):
-        incumbent = summary["best"].get(family)
-        val = summary["models"][name]["val_accuracy"]
-        if incumbent is None or val > summary["models"][incumbent]["val_accuracy"]:
-            summary["best"][family] = name
-            promoted.append(name)
-    update_summary(results_dir, profile_name, change)
-    return bool(promoted)
-
-
-def record_extra(results_dir, profile_name: str, key: str, value) -> dict:
-    """Store a notebook-level result (a tuning summary, a McNemar test, …) under ``extra``."""
-    return update_summary(results_dir, profile_name, lambda s: s["extra"].__setitem__(key, value))
-
-
-def record_notebook(results_dir, profile_name: str, notebook: str, seconds: float, trained: int) -> dict:
-    """Record a notebook's wall time. ``seconds`` is the latest run (short with a warm cache);
-    ``training_run`` keeps the run that trained the most models, i.e. what a cold run costs."""
-    def change(summary):
-        entry = summary["notebooks"].setdefault(notebook, {})
-        if "seconds" in entry and "training_run" not in entry:  # recorded before runs were told apart
-            entry["training_run"] = {"seconds": entry["seconds"], "models_trained": None}
+def record_notebook(results_dir, profile_name: str, notebook: str, seconds: float, trained: int,
+                    inputs: dict | None = None) -> dict:
+    """Record a notebook's wall time and the digest of its inputs. ``seconds`` is the latest run (short
+    with a warm cache); ``training_run`` keeps the run that trained the most models, i.e. what a cold run
+    costs."""
+    def change(step):
+        entry = step.setdefault("run", {})
         entry["seconds"] = round(seconds, 1)
         entry["models_trained"] = trained
         best = entry.get("training_run")
         if best is None or (trained and trained >= (best["models_trained"] or 0)):
             entry["training_run"] = {"seconds": round(seconds, 1), "models_trained": trained}
-    return update_summary(results_dir, profile_name, change)
+        if inputs is not None:
+            step["inputs"] = inputs
+    return update_step(results_dir, profile_name, notebook, change)
+
+
+def best_models(models: dict) -> dict:
+    """The best model of each family: the highest *validation* accuracy (first recorded on a tie)."""
+    best = {}
+    for name, entry in models.items():
+        family = entry["family"]
+        if family not in best or entry["val_accuracy"] > models[best[family]]["val_accuracy"]:
+            best[family] = name
+    return best
+
+
+def load_summary(results_dir: str | Path, profile_name: str | None = None) -> dict:
+    """All steps merged: models, histories, extras and run times of every notebook, the best model of
+    each family, and the metadata of the most recent step (``git_commits`` lists every step's)."""
+    names = step_names(results_dir)
+    if not names and profile_name is None:
+        raise FileNotFoundError(f"{results_dir}: no results yet; run the notebooks first (make notebooks).")
+    summary = {"profile": profile_name, "models": {}, "histories": {}, "extra": {}, "notebooks": {},
+               "git_commits": {}}
+    latest = None
+    for name in names:
+        step = load_step(results_dir, name, profile_name)
+        summary["profile"] = step["profile"]
+        for key in ("models", "histories", "extra"):
+            clash = set(summary[key]) & set(step.get(key, {}))
+            if clash:
+                raise ValueError(f"{sorted(clash)} recorded by {name} and by an earlier step in {results_dir}")
+            summary[key].update(step.get(key, {}))
+        if "run" in step:
+            summary["notebooks"][name] = step["run"]
+        summary["git_commits"][name] = step.get("git_commit")
+        if latest is None or step.get("created", "") >= latest.get("created", ""):
+            latest = step
+    for key in ("git_commit", "hardware", "versions", "created"):
+        summary[key] = (latest or {}).get(key)
+    summary["best"] = best_models(summary["models"])
+    return summary
+
+
+def probs_path(results_dir: str | Path, notebook: str) -> Path:
+    return Path(results_dir) / f"{notebook}{PROBS_SUFFIX}"
 
 
 def load_probs(results_dir: str | Path) -> dict[str, np.ndarray]:
-    path = Path(results_dir) / PROBS
-    if not path.is_file():
-        return {}
-    with np.load(path) as npz:
-        return {k: npz[k] for k in npz.files}
+    """Every step's stored test-set probabilities, by model name."""
+    probs = {}
+    for path in sorted(Path(results_dir).glob(f"[0-9][0-9]_*{PROBS_SUFFIX}")):
+        with np.load(path) as npz:
+            probs.update({k: npz[k] for k in npz.files})
+    return probs
 
 
 def as_stored(probs: np.ndarray) -> np.ndarray:
-    """Probabilities exactly as ``test_probs.npz`` keeps them (float16). Every recorded test metric is
-    computed from this, so the published file reproduces each number exactly (``make verify``)."""
+    """Probabilities exactly as the probability files keep them (float16). Every recorded test metric is
+    computed from this, so the published files reproduce each number exactly (``make verify``)."""
     return np.asarray(probs, dtype=np.float16)
 
 
-def save_probs(results_dir: str | Path, new: dict[str, np.ndarray]) -> None:
-    """Add or replace test-set probability arrays (stored as float16) by model name."""
-    probs = load_probs(results_dir)
+def save_probs(results_dir: str | Path, notebook: str, new: dict[str, np.ndarray]) -> None:
+    """Add or replace test-set probability arrays (stored as float16) in one notebook's file."""
+    path = probs_path(results_dir, notebook)
+    probs = {}
+    if path.is_file():
+        with np.load(path) as npz:
+            probs = {k: npz[k] for k in npz.files}
     probs.update({k: as_stored(v) for k, v in new.items()})
+    if not probs:
+        return
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **probs)
-    atomic.write_bytes(Path(results_dir) / PROBS, buffer.getvalue())
+    atomic.write_bytes(path, buffer.getvalue())

@@ -19,14 +19,12 @@ def test_redraw_from_results_files_only(tmp_profile):
         return probs / probs.sum(1, keepdims=True)
 
     probs = {"c": noisy(0.9), "e": noisy(0.92), "e__m00": noisy(0.9)}
-    results.save_probs(tmp_profile.results_dir, probs)
-    entry = {"family": "cnn", "notebook": "03", "val_accuracy": 0.9, "test_accuracy": 0.9}
+    results.save_probs(tmp_profile.results_dir, "05_e", probs)
+    entry = {"family": "cnn", "notebook": "03_c", "val_accuracy": 0.9, "test_accuracy": 0.9}
     results.record_model(tmp_profile.results_dir, "quick", "c", entry)
-    results.record_model(tmp_profile.results_dir, "quick", "e", {**entry, "family": "ensemble"})
-    results.record_best(tmp_profile.results_dir, "quick", "cnn", "c")
-    results.record_best(tmp_profile.results_dir, "quick", "ensemble", "e")
-    results.record_extra(tmp_profile.results_dir, "quick", "mcnemar_ensemble_vs_single", {"single": "e__m00"})
-    results.record_extra(tmp_profile.results_dir, "quick", "ensemble_by_size",
+    results.record_model(tmp_profile.results_dir, "quick", "e", {**entry, "family": "ensemble", "notebook": "05_e"})
+    results.record_extra(tmp_profile.results_dir, "quick", "05_e", "mcnemar_ensemble_vs_single", {"single": "e__m00"})
+    results.record_extra(tmp_profile.results_dir, "quick", "05_e", "ensemble_by_size",
                          {"members": [1, 2], "mean": [0.9, 0.91], "std": [0.0, 0.01]})
     figures.redraw(tmp_profile)
     names = {"cnn_best_confusion", "ensemble_size", "ensemble_reliability", "ensemble_errors"}
