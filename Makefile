@@ -5,33 +5,23 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DELETE_ON_ERROR:
-.NOTPARALLEL:            # notebooks share one results registry: run them one at a time
+.NOTPARALLEL:            # steps run one at a time: each trains on both cores
 .DEFAULT_GOAL := help
 
 PROFILE ?= full
 VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.setup-done
-PKG     := $(wildcard fmnist_utils/*.py)
 APT_PACKAGES := dataset-fashion-mnist pandoc texlive-xetex texlive-fonts-recommended texlive-plain-generic
 
-ifeq ($(PROFILE),quick)
-  NB_OUT := build/quick/notebooks
-  PDF    := build/quick/report.pdf
-  BENCH  := build/quick/results/bench.json
-else ifeq ($(PROFILE),full)
-  NB_OUT := build/full/notebooks
-  PDF    := report/report.pdf
-  BENCH  := results/full/bench.json
-else
+ifeq ($(filter $(PROFILE),quick full),)
   $(error PROFILE must be quick or full, not '$(PROFILE)')
 endif
 
 NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemble
-EXECUTED  := $(NOTEBOOKS:%=$(NB_OUT)/%.ipynb)
 RUN       := $(PYTHON) -m fmnist_utils.pipeline
 
-.PHONY: help setup test notebooks report pdf figures verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
+.PHONY: help setup test notebooks retrain status report pdf figures verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -61,32 +51,33 @@ $(STAMP): requirements.txt pyproject.toml
 test: $(STAMP) ## run the unit tests
 	$(PYTHON) -m pytest -q
 
-# One rule per executed notebook; the real prerequisites are the notebook and the package.
-$(NB_OUT)/%.ipynb: notebooks/%.ipynb $(PKG) | $(STAMP)
-	$(RUN) notebook $* --profile $(PROFILE)
+# One target per step. Whether a step reruns is decided by content, not by file times (a fresh clone
+# keeps none): the pipeline compares the digests of the notebook's code, the package modules that
+# compute results and the upstream steps' models with those recorded in results/<profile>/NN_x.json,
+# and executes the notebook only when they differ (FORCE=1 executes it anyway). See `make status`.
+$(NOTEBOOKS): | $(STAMP)
+	$(RUN) notebook $@ --profile $(PROFILE) $(if $(FORCE),,--if-stale)
 
-# 04 tunes around 03's winner; 05 ensembles the better of 03 and 04.
-$(NB_OUT)/04_hyperband_tuning.ipynb: $(NB_OUT)/03_cnn_stages.ipynb
-$(NB_OUT)/05_ensemble.ipynb: $(NB_OUT)/03_cnn_stages.ipynb $(NB_OUT)/04_hyperband_tuning.ipynb
+# 05 branches from the best CNN of 03 and 04.
+05_ensemble: 03_cnn_stages 04_hyperband_tuning
 
-$(NOTEBOOKS): %: $(NB_OUT)/%.ipynb
+retrain: $(NOTEBOOKS) ## rerun, in order, the steps whose results are not current with the code
 
-notebooks: $(EXECUTED) ## execute notebooks 01-05 headless into build/<profile>/notebooks
+notebooks: retrain ## the same as retrain
 
-report: $(PDF) ## build the PDF (full: report/report.pdf; quick: build/quick/report.pdf)
+status: | $(STAMP) ## per step: current with the code, stale (and which input changed), missing or unknown
+	@$(RUN) status --profile $(PROFILE)
 
-# The benchmark is optional (make bench); once written, the appendix shows it.
-$(PDF): report/report.ipynb $(wildcard report/template/*) report/references.csv $(EXECUTED) $(PKG) \
-        $(wildcard $(BENCH)) | $(STAMP)
+report: retrain ## retrain what is not current, then redraw the figures and build the PDF
+	$(MAKE) --no-print-directory pdf PROFILE=$(PROFILE)
+
+pdf: figures | $(STAMP) ## redraw the figures and build the PDF from the profile's results files alone: trains nothing
 	$(RUN) report --profile $(PROFILE)
 
-pdf: figures | $(STAMP) ## redraw the results' figures and rebuild the PDF from the profile's results alone: trains nothing
-	$(RUN) report --profile $(PROFILE)
-
-figures: | $(STAMP) ## redraw the figures that come from the results files alone (confusion, ensemble, errors)
+figures: | $(STAMP) ## redraw every figure from the results files and the data (no training)
 	$(PYTHON) -m fmnist_utils.figures --profile $(PROFILE)
 
-verify: $(STAMP) ## recompute every recorded test accuracy exactly from the profile's test_probs.npz (full: results/full/, quick: build/quick/results/)
+verify: $(STAMP) ## recompute every recorded test accuracy exactly from the stored probabilities (full: results/full/, quick: build/quick/results/)
 	$(PYTHON) -m fmnist_utils.verify --profile $(PROFILE)
 
 bench: $(STAMP) ## time-to-92% of our CNN recipe vs report 004's, and throughput

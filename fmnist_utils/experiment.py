@@ -125,15 +125,3 @@ def comparison_table(experiments) -> pd.DataFrame:
 def best_by_validation(experiments) -> Experiment:
     """The experiment with the highest validation accuracy (ties: the first listed)."""
     return max(experiments, key=lambda exp: exp.entry["val_accuracy"])
-
-
-def learning_curves(experiments) -> pd.DataFrame:
-    """All histories in long form (model, epoch, metric, split, value) for seaborn."""
-    frames = []
-    for exp in experiments:
-        h = exp.train.history.melt(id_vars="epoch", var_name="key", value_name="value")
-        h["split"] = np.where(h["key"].str.startswith("val_"), "validation", "train")
-        h["metric"] = h["key"].str.replace("val_", "", regex=False)
-        h["model"] = exp.name
-        frames.append(h.drop(columns="key"))
-    return pd.concat(frames, ignore_index=True)

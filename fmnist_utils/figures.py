@@ -1,8 +1,10 @@
-"""The report's figures that are functions of the published results alone (test-set probabilities and
-recorded summaries), redrawn from the results files without training anything.
+"""Every figure of the report, drawn from the results files (metrics, training histories, tuning trials,
+test-set probabilities) and the data set alone: drawing never trains anything.
 
-Notebooks 03 and 05 call these after recording their results; ``make figures`` (and ``make pdf``)
-call :func:`redraw` to restyle them from ``results/<profile>/`` on a fresh clone.
+The notebooks call these functions right after recording their results, so exploring a notebook shows
+its figures; ``make figures`` (and ``make pdf``) calls :func:`redraw` to restyle them all from
+``results/<profile>/`` — on a fresh clone too. A figure whose data a results file does not hold (results
+written before histories and trials were recorded) is left as it is, with a note.
 
     python -m fmnist_utils.figures --profile full
 """
@@ -16,7 +18,7 @@ import pandas as pd
 
 from . import evaluate, plots, results
 from .config import PROFILE_NAMES, Profile, get_profile
-from .data import load_fashion_mnist
+from .data import load_fashion_mnist, prepare_splits
 
 UPPER_BODY = ["T-shirt/top", "Pullover", "Coat", "Shirt"]
 
@@ -25,13 +27,14 @@ def _test_set():
     return load_fashion_mnist()[1]
 
 
-def best_confusion(profile: Profile, family: str) -> None:
+def best_confusion(profile: Profile, family: str):
     """Confusion matrix of the family's best model (chosen on validation) on the test set."""
     summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
     name = summary["best"][family]
     _, y_test = _test_set()
     fig = plots.confusion_heatmap(evaluate.confusion(y_test, probs[name].argmax(1)), title=name)
     plots.save_figure(fig, f"{family}_best_confusion", profile.figures_dir)
+    return fig
 
 
 def error_gallery(profile: Profile, model: str, figure: str, n: int = 24) -> pd.DataFrame:
@@ -58,10 +61,90 @@ def ensemble_figures(profile: Profile) -> None:
     error_gallery(profile, name, "ensemble_errors")
 
 
+def eda(profile: Profile, seed: int) -> list:
+    """Random images per class and the mean image of each class (the training file)."""
+    (x, y), _ = load_fashion_mnist()
+    drawn = {"eda_sample_grid": plots.sample_grid(x, y, per_class=10, seed=seed), "eda_mean_images": plots.mean_images(x, y)}
+    for name, fig in drawn.items():
+        plots.save_figure(fig, name, profile.figures_dir)
+    return list(drawn.values())
+
+
+def augmented_samples(profile: Profile, augment: dict, seed: int):
+    """Eight training images and three random augmentations of each, by the models' augmentation block."""
+    from .augment import augmentation_block
+    from .data import for_cnn
+
+    sample = for_cnn(prepare_splits(profile, seed)["train"][0][:8])
+    block = augmentation_block(**augment, seed=seed)
+    views = [np.asarray(block(sample, training=True)) for _ in range(3)]
+    labels = ["original"] * 8 + [f"augmented {i + 1}" for i in range(3) for _ in range(8)]
+    fig = plots.labelled_images(np.concatenate([sample] + views), labels, cols=8)
+    plots.save_figure(fig, "cnn_augmented_samples", profile.figures_dir)
+    return fig
+
+
+def long_histories(histories: dict[str, dict]) -> pd.DataFrame:
+    """Recorded training histories (model → column → per-epoch values) in long form for seaborn."""
+    frames = []
+    for name, history in histories.items():
+        h = pd.DataFrame(history).melt(id_vars="epoch", var_name="key", value_name="value")
+        h["split"] = np.where(h["key"].str.startswith("val_"), "validation", "train")
+        h["metric"] = h["key"].str.replace("val_", "", regex=False)
+        h["model"] = name
+        frames.append(h.drop(columns="key"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def learning_curves(profile: Profile, figure: str, names: list[str]):
+    """Train and validation loss and accuracy per epoch of the named models (None, and nothing drawn,
+    when their histories were not recorded)."""
+    histories = results.load_summary(profile.results_dir)["histories"]
+    if not all(n in histories for n in names):
+        print(f"{figure}: no recorded training histories for {[n for n in names if n not in histories]}; "
+              "left as it is (a rerun of its notebook records them)")
+        return None
+    fig = plots.learning_curves(long_histories({n: histories[n] for n in names}))
+    plots.save_figure(fig, figure, profile.figures_dir)
+    return fig
+
+
+CURVES = "curves:"  # an extra named "curves:<figure>" lists the models of a learning-curve figure
+
+TUNING_FIGURES = ("cnn",)  # the report shows the CNN search; the MLP search is in notebook 04's table
+TUNING_AXES = {"cnn": ["filters1", "kernel", "pool", "filters2", "filters3", "dropout"],
+               "mlp": ["layers", "units_0", "units_1", "dropout", "learning_rate"]}
+
+
+def tuning_values(profile: Profile, space: str):
+    """Validation accuracy of every Hyperband trial against each hyper-parameter, coloured by budget."""
+    trials = results.load_summary(profile.results_dir)["extra"].get("tuning_trials", {}).get(space)
+    if trials is None:
+        print(f"tuning_{space}_values: no recorded trials; left as it is (a rerun of notebook 04 records them)")
+        return None
+    fig = plots.scores_by_value(pd.DataFrame(trials), TUNING_AXES[space])
+    plots.save_figure(fig, f"tuning_{space}_values", profile.figures_dir)
+    return fig
+
+
 def redraw(profile: Profile) -> None:
-    """Every figure above, from the profile's results files."""
-    best_confusion(profile, "cnn")
-    ensemble_figures(profile)
+    """Every figure the results files and the data hold, as the notebooks recorded them."""
+    summary = results.load_summary(profile.results_dir)
+    extra = summary["extra"]
+    if "eda_figures" in extra:
+        eda(profile, extra["eda_figures"]["seed"])
+    for key, names in extra.items():
+        if key.startswith(CURVES):
+            learning_curves(profile, key[len(CURVES):], names)
+    if "augmented_samples" in extra:
+        augmented_samples(profile, extra["augmented_samples"]["augment"], extra["augmented_samples"]["seed"])
+    if "cnn" in summary["best"]:
+        best_confusion(profile, "cnn")
+    for space in TUNING_FIGURES:
+        if space in extra.get("tuning_trials", {}):
+            tuning_values(profile, space)
+    if "ensemble" in summary["best"]:
+        ensemble_figures(profile)
 
 
 def main(argv=None) -> None:

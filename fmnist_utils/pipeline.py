@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import json
 import logging
 import os
 import re
@@ -154,22 +156,72 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
     return time.perf_counter() - start
 
 
+# Package modules that only present results: a change to them never makes a step's results stale.
+PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py", "verify.py", "bench.py"}
+# Steps that read another step's results (05 branches from the best CNN of 03 and 04).
+UPSTREAM = {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}
+
+
+def _digest(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def input_digests(name: str, profile: Profile) -> dict:
+    """What a step's results depend on, by content (a fresh clone keeps no file times): the notebook's
+    code cells, the package modules that compute results, and the models of the steps it reads."""
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    package = {p.name: p.read_text() for p in sorted((ROOT / "fmnist_utils").glob("*.py")) if p.name not in PRESENTATION}
+    upstream = {u: _digest(results.load_step(profile.results_dir, u).get("models", {})) for u in UPSTREAM.get(name, ())}
+    return {"notebook": _digest(code), "package": _digest(package), "upstream": _digest(upstream)}
+
+
+def step_state(name: str, profile: Profile) -> tuple[str, list[str]]:
+    """("current" | "stale" | "missing" | "unknown", the inputs that changed)."""
+    if not results.step_path(profile.results_dir, name).is_file():
+        return "missing", []
+    recorded = results.load_step(profile.results_dir, name).get("inputs")
+    if recorded is None:
+        return "unknown", []  # written before steps recorded their inputs
+    changed = [k for k, v in input_digests(name, profile).items() if recorded.get(k) != v]
+    return ("stale" if changed else "current"), changed
+
+
+def status(profile: Profile) -> list[str]:
+    """One line per step: whether its results are current with the code."""
+    lines = []
+    for name in notebook_names():
+        state, changed = step_state(name, profile)
+        why = {"stale": f"changed: {', '.join(changed)}", "missing": "never run",
+               "unknown": "recorded before input digests; `make retrain` reruns it", "current": ""}[state]
+        lines.append(f"{name:<22} {state:<8} {why}".rstrip())
+    return lines
+
+
 def trained_artifacts(artifacts_dir: Path) -> set[str]:
     """Cached models and finished tuner trials: what a run adds tells how much it trained."""
     return {str(p) for pattern in ("models/*/meta.json", "tuner/*/trial_*/trial.json")
             for p in Path(artifacts_dir).glob(pattern)}
 
 
-def run_notebook(name: str, profile_name: str) -> Path:
+def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path | None:
+    """Execute a notebook and record its run time and input digests; with ``if_stale``, only when
+    its results are not current with the code (see :func:`step_state`)."""
     profile = get_profile(profile_name)
     if name not in notebook_names():
         raise SystemExit(f"No notebook {name!r}; the notebooks are: {', '.join(notebook_names())}")
+    if if_stale and step_state(name, profile)[0] == "current":
+        print(f"{name}: results current with the code; not rerun")
+        return None
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     target = profile.notebooks_out_dir / source.name
+    inputs = input_digests(name, profile)
     before = trained_artifacts(profile.artifacts_dir)
     seconds = execute(source, target, profile)
     trained = len(trained_artifacts(profile.artifacts_dir) - before)
-    results.record_notebook(profile.results_dir, profile.name, name, seconds, trained)
+    results.record_notebook(profile.results_dir, profile.name, name, seconds, trained, inputs)
     print(f"{name}: executed in {seconds:.0f} s, {trained} models/trials trained -> {relative(target)}")
     return target
 
@@ -250,17 +302,22 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     nb = sub.add_parser("notebook", help="execute notebooks/NAME.ipynb")
     nb.add_argument("name", help=f"one of: {', '.join(notebook_names())}")
+    nb.add_argument("--if-stale", action="store_true", help="only if its results are not current with the code")
     rep = sub.add_parser("report", help="execute report/report.ipynb and build the PDF")
-    for p in (nb, rep):
+    st = sub.add_parser("status", help="per step: are its results current with the code?")
+    for p in (nb, rep, st):
         p.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     args = parser.parse_args(argv)
     quiet()
     profile_name = get_profile(args.profile).name
+    if args.command == "status":
+        print("\n".join(status(get_profile(profile_name))))
+        return 0
     what = args.name if args.command == "notebook" else "report"
     try:
         with interrupts_as_exceptions():
             if args.command == "notebook":
-                run_notebook(args.name, profile_name)
+                run_notebook(args.name, profile_name, args.if_stale)
             else:
                 build_report(profile_name)
     except (Interrupted, KeyboardInterrupt) as exc:

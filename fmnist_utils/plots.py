@@ -89,7 +89,7 @@ def mean_images(x: np.ndarray, y: np.ndarray):
 def learning_curves(long: pd.DataFrame, col_wrap: int | None = None):
     """Train vs validation loss and accuracy per epoch, one line style per split.
 
-    ``long`` is :func:`fmnist_utils.experiment.learning_curves` output.
+    ``long`` is :func:`fmnist_utils.figures.long_histories` output.
     """
     data = long[long["metric"].isin(["loss", "accuracy"])]
     grid = sns.relplot(data=data, x="epoch", y="value", hue="model", style="split", col="metric",
@@ -146,6 +146,7 @@ def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_a
         if pd.api.types.is_float_dtype(trials[p]):
             trials[p] = trials[p].map(lambda v: f"{v:.3g}")
     hue = budget if budget in trials else None
+    np.random.seed(0)  # seaborn's jitter draws from NumPy's global generator: same data, same figure
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 2.0 * rows), squeeze=False, sharey=True)
     for k, (ax, p) in enumerate(zip(axes.flat, params)):
         order = sorted(trials[p].dropna().unique(), key=lambda v: float(v))

@@ -70,3 +70,53 @@ def test_unknown_profile_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_:
         pipeline.main(["notebook", "01_eda", "--profile", "bogus"])
     assert exit_.value.code == 2 and "invalid choice: 'bogus'" in capsys.readouterr().err
+
+
+def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, monkeypatch):
+    import json
+    import shutil
+
+    from fmnist_utils import results
+    from fmnist_utils.config import NOTEBOOKS_DIR, ROOT
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "fmnist_utils", repo / "fmnist_utils", ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "notebooks").mkdir()
+    for name in ("03_cnn_stages", "05_ensemble"):
+        shutil.copy(NOTEBOOKS_DIR / f"{name}.ipynb", repo / "notebooks")
+    monkeypatch.setattr(pipeline, "ROOT", repo)
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", repo / "notebooks")
+    step, rd = "05_ensemble", tmp_profile.results_dir
+
+    assert pipeline.step_state(step, tmp_profile) == ("missing", [])
+    results.record_notebook(rd, "quick", step, 1.0, 0)
+    assert pipeline.step_state(step, tmp_profile) == ("unknown", [])
+    results.record_notebook(rd, "quick", step, 1.0, 0, inputs=pipeline.input_digests(step, tmp_profile))
+    assert pipeline.step_state(step, tmp_profile) == ("current", [])
+
+    # A copy with new file times, a restyled plot and an edited markdown cell change nothing.
+    shutil.copy(repo / "fmnist_utils" / "train.py", repo / "fmnist_utils" / "train.py.bak")
+    shutil.move(repo / "fmnist_utils" / "train.py.bak", repo / "fmnist_utils" / "train.py")
+    (repo / "fmnist_utils" / "plots.py").write_text("# restyled\n")
+    nb_path = repo / "notebooks" / f"{step}.ipynb"
+    nb = json.loads(nb_path.read_text())
+    markdown = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+    markdown["source"] = ["# A new title\n"]
+    nb_path.write_text(json.dumps(nb))
+    assert pipeline.step_state(step, tmp_profile) == ("current", [])
+
+    # Code that computes results, the notebook's code, and the upstream step's models each make it stale.
+    train_py = repo / "fmnist_utils" / "train.py"
+    original = train_py.read_text()
+    train_py.write_text(original + "\n# a change\n")
+    assert pipeline.step_state(step, tmp_profile) == ("stale", ["package"])
+    train_py.write_text(original)
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", []))
+    code["source"] = code["source"] + ["\nx = 1\n"]
+    nb_path.write_text(json.dumps(nb))
+    assert pipeline.step_state(step, tmp_profile) == ("stale", ["notebook"])
+    code["source"] = code["source"][:-1]
+    nb_path.write_text(json.dumps(nb))
+    results.record_model(rd, "quick", "c", {"family": "cnn", "notebook": "03_cnn_stages", "val_accuracy": 0.9})
+    assert pipeline.step_state(step, tmp_profile) == ("stale", ["upstream"])
+    assert any("05_ensemble" in line and "stale" in line and "upstream" in line for line in pipeline.status(tmp_profile))

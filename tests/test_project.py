@@ -35,3 +35,15 @@ def test_notebook_is_clean_and_parameterised(path):
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1 and "PROFILE" in "".join(params[0]["source"])
     assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).startswith("# ")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_setup_cell_imports_first(path):
+    """The Setup cell (first code cell after the parameters) holds every import, at its top."""
+    code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    setup = "".join(code[1]["source"]).splitlines()
+    imports = [i for i, line in enumerate(setup) if line.startswith(("import ", "from "))]
+    assert imports, "Setup imports the package"
+    assert all(not line.strip() or line.startswith(("import ", "from ")) for line in setup[:imports[-1] + 1])
+    later = "".join("".join(c["source"]) for c in code[2:])
+    assert not any(line.startswith(("import ", "from ")) for line in later.splitlines()), "imports belong in Setup"
