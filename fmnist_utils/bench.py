@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from . import atomic, evaluate, results
-from .config import SEED, Profile, get_profile, seed_everything
+from .config import PROFILE_NAMES, SEED, Profile, get_profile, seed_everything
 from .data import prepare_splits
 from .models import build_model
 from .spec import ModelSpec, TrainConfig
@@ -113,7 +113,7 @@ def run(profile: Profile) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Throughput and time-to-accuracy benchmark.")
-    parser.add_argument("--profile", default=None)
+    parser.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     profile = get_profile(parser.parse_args(argv).profile)
     r = run(profile)
     t = r["throughput"]

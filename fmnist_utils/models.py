@@ -35,7 +35,8 @@ def _maybe_augment(x, augment: dict | None):
 
 
 def _classifier(x):
-    return layers.Dense(NUM_CLASSES, activation="softmax", name="output")(x)
+    # float32 whatever the dtype policy: a bfloat16 softmax loses the small probabilities.
+    return layers.Dense(NUM_CLASSES, activation="softmax", name="output", dtype="float32")(x)
 
 
 def linear_baseline(name: str = "linear") -> keras.Model:

@@ -126,6 +126,8 @@ def recipe(entry: dict) -> str:
     stop = (f"early stop (patience {train['patience']}), ran {m['epochs']} of {train['epochs']}"
             if train.get("patience") is not None else f"{plural(train['epochs'], 'epoch')}")
     words = [f"{optimizer} {train['learning_rate']:.2g} ({schedule}), batch {train['batch_size']}", stop]
+    if train.get("precision", "float32") != "float32":
+        words.append(f"{train['precision'].replace('mixed_', '')} mixed precision")
     if spec.get("init"):
         words.append("starts from the base model's weights")
     if spec.get("tta_flip"):

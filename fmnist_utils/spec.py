@@ -29,9 +29,13 @@ class TrainConfig:
     warmup_epochs: int = 0
     patience: int | None = 5  # early stopping on val accuracy; None trains every epoch
     weight_decay: float = 0.0  # > 0 switches Adam to AdamW
+    precision: str = "float32"  # or "mixed_bfloat16" (fmnist_utils.precision; float32 where bf16 is slow)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        values = dataclasses.asdict(self)
+        if values["precision"] == "float32":
+            del values["precision"]  # the default leaves the keys of float32 models as they were
+        return values
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from . import atomic, precision
 from .config import seed_everything
 from .data import for_cnn, for_mlp
 from .models import build_model, input_kind
@@ -118,17 +118,18 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
         return TrainResult(name, model, history, meta["train_seconds"], meta["epochs"], True, key, spec)
 
     seed_everything(spec.seed)
-    model = build_model(spec.arch, **spec.hparams)
-    if init is not None:
-        model.set_weights(init.model.get_weights())  # BatchNorm statistics included
     cfg = spec.train
-    steps = int(np.ceil(len(y_tr) / cfg.batch_size))
-    compile_model(model, cfg, steps)
-    start = time.perf_counter()
-    hist = model.fit(preprocess(spec.arch, x_tr), y_tr, validation_data=(preprocess(spec.arch, x_val), y_val),
-                     epochs=cfg.epochs, batch_size=cfg.batch_size, callbacks=make_callbacks(cfg),
-                     verbose=verbose)
-    seconds = time.perf_counter() - start
+    with precision.policy(cfg.precision):
+        model = build_model(spec.arch, **spec.hparams)
+        if init is not None:
+            model.set_weights(init.model.get_weights())  # BatchNorm statistics included
+        steps = int(np.ceil(len(y_tr) / cfg.batch_size))
+        compile_model(model, cfg, steps)
+        start = time.perf_counter()
+        hist = model.fit(preprocess(spec.arch, x_tr), y_tr, validation_data=(preprocess(spec.arch, x_val), y_val),
+                         epochs=cfg.epochs, batch_size=cfg.batch_size, callbacks=make_callbacks(cfg),
+                         verbose=verbose)
+        seconds = time.perf_counter() - start
     history = pd.DataFrame(hist.history).drop(columns=["learning_rate"], errors="ignore")
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     meta = {"name": name, "key": key, "spec": spec.training_dict(), "train_seconds": seconds,

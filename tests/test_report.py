@@ -46,6 +46,7 @@ def test_recipe_in_words_follows_the_spec():
     assert report.recipe(_entry(cosine, tta_flip=True, init="abc")) == (
         "AdamW 0.002 (1 warm-up epoch + cosine), batch 128; 12 epochs; starts from the base model's weights; "
         "test-time flip averaging")
+    assert report.recipe(_entry({**cosine, "precision": "mixed_bfloat16"})).endswith("12 epochs; bfloat16 mixed precision")
 
 
 def test_reproduction_table_compares_the_same_metric():

@@ -1,0 +1,69 @@
+"""Numeric precision of training: float32, or Keras' ``mixed_bfloat16`` where the hardware runs it fast.
+
+bfloat16 matrix products are fast on CPUs with AVX512_BF16 or AMX and on recent GPUs; elsewhere the
+CPU emulates them, many times slower than float32. :func:`resolve` therefore falls back to float32,
+with a one-line notice, on a CPU without bfloat16 instructions. The softmax layer always computes in
+float32 (see :func:`fmnist_utils.models._classifier`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Iterator
+
+PRECISIONS = ("float32", "mixed_bfloat16")
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU advertises bfloat16 instructions (Linux ``/proc/cpuinfo`` flags)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    flags = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[1].split())
+    return any(flag in flags for flag in BF16_CPU_FLAGS)
+
+
+def has_gpu() -> bool:
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    return False
+
+
+def resolve(precision: str, cpuinfo: str | None = None, gpu: bool | None = None) -> str:
+    """The precision to train in: ``precision``, or float32 (with a notice) where bfloat16 would be slow."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision {precision!r}; known: {PRECISIONS}")
+    if precision == "mixed_bfloat16" and not (has_gpu() if gpu is None else gpu) and not cpu_has_bf16(cpuinfo):
+        print("mixed_bfloat16 asked for, but this CPU has no bfloat16 instructions: training in float32 "
+              "(bfloat16 would be emulated, many times slower).")
+        return "float32"
+    return precision
+
+
+@contextlib.contextmanager
+def policy(precision: str) -> Iterator[str]:
+    """Build (and train) models under Keras' dtype policy for ``precision``; restores the previous one."""
+    import keras
+
+    resolved = resolve(precision)
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(resolved)
+    try:
+        yield resolved
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
