@@ -123,5 +123,6 @@ def comparison_table(experiments) -> pd.DataFrame:
 
 
 def best_by_validation(experiments) -> Experiment:
-    """The experiment with the highest validation accuracy (ties: the first listed)."""
-    return max(experiments, key=lambda exp: exp.entry["val_accuracy"])
+    """The experiment the project's selection rule (:func:`fmnist_utils.results.best_of`) picks."""
+    by_name = {exp.name: exp for exp in experiments}
+    return by_name[results.best_of({name: exp.entry for name, exp in by_name.items()})]

@@ -43,3 +43,11 @@ def test_record_ensemble_soft_votes_and_records_members(tmp_profile, synthetic_s
                                            + base.entry["train_seconds"], 1)
     assert set(results.load_probs(tmp_profile.results_dir)) == {"base", "e", "e__m0", "e__m1", "e__m2"}
     assert verify.check(summary, results.load_probs(tmp_profile.results_dir), synthetic_splits["test"][1]) == []
+
+
+def test_best_by_validation_uses_the_one_selection_rule():
+    def exp(name, val, test):
+        return experiment.Experiment(name, None, {"val_accuracy": val, "test_accuracy": test}, None, None)
+
+    exps = [exp("a", 0.90, 0.99), exp("b", 0.92, 0.50), exp("c", 0.92, 0.60)]
+    assert experiment.best_by_validation(exps).name == "b", "highest validation, first on a tie, test ignored"
