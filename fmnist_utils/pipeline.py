@@ -58,11 +58,18 @@ def headless_kernel_manager(stderr_log):
     network, so ipykernel has no unencrypted-TCP warning to print), and the kernel process's own
     stderr (C++ runtimes write there directly) goes to the run's log instead of the terminal;
     the cells' stderr still reaches papermill through the kernel."""
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
 
     class HeadlessKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
-            super().__init__(transport="ipc", **kwargs)
+            # A socket path of its own: the default ("kernel-ipc" in the working directory) would be
+            # shared by two runs at once, or by a run and a kernel still shutting down.
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(parents=True, exist_ok=True)
+            super().__init__(transport="ipc", ip=str(runtime / f"fmnist-{uuid.uuid4().hex[:12]}-ipc"), **kwargs)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kw.setdefault("stderr", stderr_log)
@@ -141,6 +148,8 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
                                 kernel_name=KERNEL, cwd=str(source.parent), progress_bar=False,
                                 log_output=True, kernel_manager_class=headless_kernel_manager(log_stream))
         except pm.PapermillExecutionError as exc:
+            if _RECEIVED:  # the kernel died because the run was interrupted, not because the notebook failed
+                raise Interrupted(_RECEIVED[-1]) from None
             import nbformat
 
             kept = profile.failed_dir / source.name
@@ -256,10 +265,14 @@ def build_report(profile_name: str) -> Path:
     return target
 
 
+_RECEIVED: list[str] = []  # signals received: a library may swallow the exception, never this record
+
+
 def _raise_interrupted(signum, _frame):
+    _RECEIVED.append(signal.Signals(signum).name)
     # What the kernel prints while it is torn down (TensorFlow's destructors) is noise, not output.
     logging.getLogger("papermill").disabled = True
-    raise Interrupted(signal.Signals(signum).name)
+    raise Interrupted(_RECEIVED[-1])
 
 
 @contextlib.contextmanager
@@ -321,15 +334,23 @@ def main(argv=None) -> int:
             else:
                 build_report(profile_name)
     except (Interrupted, KeyboardInterrupt) as exc:
-        stop_children()
-        signame = exc.args[0] if isinstance(exc, Interrupted) else "SIGINT"
-        print(f"\n{what} ({profile_name} profile) interrupted by {signame}; no partial output was kept. "
-              f"Rerun `make {what} PROFILE={profile_name}` to resume from the cached models.", file=sys.stderr)
-        return 130 if signame == "SIGINT" else 143
+        return interrupted(what, profile_name, exc.args[0] if isinstance(exc, Interrupted) else "SIGINT")
     except NotebookFailed as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 1
+    except Exception:
+        if _RECEIVED:  # a library turned the interruption into another error (a dead kernel, say)
+            return interrupted(what, profile_name, _RECEIVED[-1])
+        raise
     return 0
+
+
+def interrupted(what: str, profile_name: str, signame: str) -> int:
+    """Stop the kernel, say in one line what was interrupted, and return the shell's exit status."""
+    stop_children()
+    print(f"\n{what} ({profile_name} profile) interrupted by {signame}; no partial output was kept. "
+          f"Rerun `make {what} PROFILE={profile_name}` to resume from the cached models.", file=sys.stderr)
+    return 130 if signame == "SIGINT" else 143
 
 
 if __name__ == "__main__":
