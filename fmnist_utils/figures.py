@@ -20,9 +20,6 @@ from . import evaluate, plots, results
 from .config import PROFILE_NAMES, Profile, get_profile
 from .data import load_fashion_mnist, prepare_splits
 
-UPPER_BODY = ["T-shirt/top", "Pullover", "Coat", "Shirt"]
-
-
 def _test_set():
     return load_fashion_mnist()[1]
 

@@ -161,5 +161,5 @@ def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-__all__ = ["pct", "ci", "minutes", "show", "table", "figure", "fig", "tab", "model_rows", "recipe", "models_of",
+__all__ = ["pct", "ci", "minutes", "show", "table", "figure", "fig", "tab", "model_rows", "recipe",
            "references", "reproduction_table", "load_summary"]
