@@ -78,3 +78,37 @@ def member_config(base: TrainConfig, epochs: int, start: str, branch_lr_factor: 
         cfg = dataclasses.replace(cfg, learning_rate=base.learning_rate * branch_lr_factor, schedule="cosine",
                                   warmup_epochs=0, patience=None)
     return cfg
+
+
+def greedy_selection(member_probs, y_true: np.ndarray, max_members: int | None = None) -> list[int]:
+    """Forward selection of ensemble members (Caruana et al., 2004), without replacement: start from the
+    member with the lowest log-loss, then add the member that most lowers the soft vote's log-loss, and
+    stop when no member lowers it. Call it with *validation* probabilities. Returns member indices in
+    the order chosen. Log-loss rather than accuracy: it is smooth, so it does not stall on ties."""
+    member_probs = np.asarray(member_probs, dtype=np.float64)
+    max_members = len(member_probs) if max_members is None else max_members
+
+    def log_loss(probs):
+        return float(-np.mean(np.log(np.clip(probs[np.arange(len(y_true)), y_true], 1e-12, None))))
+
+    chosen, total, best = [], np.zeros_like(member_probs[0]), np.inf
+    while len(chosen) < max_members:
+        candidates = [i for i in range(len(member_probs)) if i not in chosen]
+        losses = [log_loss((total + member_probs[i]) / (len(chosen) + 1)) for i in candidates]
+        if not candidates or min(losses) >= best:
+            break
+        best = min(losses)
+        chosen.append(candidates[int(np.argmin(losses))])
+        total += member_probs[chosen[-1]]
+    return chosen
+
+
+def growth(val_probs, test_probs, y_val: np.ndarray, y_test: np.ndarray) -> pd.DataFrame:
+    """Soft-vote validation and test accuracy of the first k members, k = 1…M, in the given order
+    (e.g. the order :func:`greedy_selection` chose them)."""
+    rows = []
+    val_sum, test_sum = 0.0, 0.0
+    for k, (val, test) in enumerate(zip(val_probs, test_probs), start=1):
+        val_sum, test_sum = val_sum + np.asarray(val, np.float64), test_sum + np.asarray(test, np.float64)
+        rows.append({"members": k, "val_accuracy": accuracy(y_val, val_sum), "test_accuracy": accuracy(y_test, test_sum)})
+    return pd.DataFrame(rows)

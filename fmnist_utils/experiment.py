@@ -82,32 +82,43 @@ class Study:
         return Experiment(name, train, entry, val_probs, test_probs)
 
     def record_ensemble(self, name: str, members: list[Experiment], base_name: str, base_entry: dict,
-                        start: str) -> tuple[dict, np.ndarray]:
-        """Soft-vote the members, record the ensemble and every member's test probabilities; returns
-        the entry and the soft-vote test probabilities. Branches (``start="base"``)
-        also count their base model's training time."""
+                        branch_spec: ModelSpec, trained_here: list[Experiment]) -> tuple[dict, np.ndarray]:
+        """Soft-vote ``members`` and record the ensemble; returns its entry and soft-vote test probabilities.
+
+        ``members`` may mix branches of ``base_name`` (trained with ``branch_spec``) and models other
+        notebooks recorded; ``trained_here``: the models this notebook trained, whose test probabilities
+        are stored with the ensemble's. The ensemble's training time is its members' plus, when a branch is
+        among them, its base model's (once)."""
         from . import ensemble
 
         member_test = np.stack([m.test_probs for m in members])
         soft_test, soft_val = ensemble.soft_vote(member_test), ensemble.soft_vote([m.val_probs for m in members])
         member_seconds = sum(m.train.train_seconds for m in members)
-        spec = members[0].train.spec
+        names = [m.name for m in members]
+        branches = [m.name for m in members if m.train.spec.init is not None]
         (_, y_val), (_, y_test) = self.splits["val"], self.splits["test"]
         entry = registry_entry(
             "ensemble", self.notebook, y_val, soft_val, y_test, soft_test,
-            params=sum(m.entry["params"] for m in members), epochs=spec.train.epochs,
-            train_seconds=member_seconds + (base_entry["train_seconds"] if start == "base" else 0.0),
-            n_boot=self.profile.bootstrap_samples,
-            spec={**spec.to_dict(), "members": len(members), "voting": "soft", "start": start})
+            params=sum(m.entry["params"] for m in members), epochs=branch_spec.train.epochs,
+            train_seconds=ensemble_seconds(members, base_name, base_entry["train_seconds"]), n_boot=self.profile.bootstrap_samples,
+            spec={**branch_spec.to_dict(), "members": len(members), "voting": "soft"})
         member_acc = np.array([m.entry["test_accuracy"] for m in members])
-        entry.update(members=[m.name for m in members], member_test_accuracy_mean=float(member_acc.mean()),
+        entry.update(members=names, branches=branches, member_test_accuracy_mean=float(member_acc.mean()),
                      member_test_accuracy_std=float(member_acc.std()),
                      hard_vote_test_accuracy=evaluate.accuracy(y_test, ensemble.hard_vote(member_test)),
-                     base_model=base_name, start=start, member_train_seconds=round(member_seconds, 1))
+                     base_model=base_name, member_train_seconds=round(member_seconds, 1))
         results.record_model(self.profile.results_dir, self.profile.name, name, entry)
         results.save_probs(self.profile.results_dir, self.notebook,
-                           {name: soft_test, **{m.name: m.test_probs for m in members}})
+                           {name: soft_test, **{m.name: m.test_probs for m in trained_here}})
         return entry, soft_test
+
+
+def ensemble_seconds(members: list[Experiment], base_name: str, base_seconds: float) -> float:
+    """Training time of an ensemble: its members' plus, if a branch of ``base_name`` is among them
+    and the base model is not, the base model's (once)."""
+    names = {m.name for m in members}
+    branched = any(m.train.spec.init is not None for m in members)
+    return sum(m.train.train_seconds for m in members) + (base_seconds if branched and base_name not in names else 0.0)
 
 
 def comparison_table(experiments) -> pd.DataFrame:

@@ -52,6 +52,10 @@ def ensemble_figures(profile: Profile) -> None:
     _, y_test = _test_set()
     by_size = pd.DataFrame(summary["extra"]["ensemble_by_size"])
     plots.save_figure(plots.ensemble_size_curve(by_size), "ensemble_size", profile.figures_dir)
+    growth = pd.DataFrame(summary["extra"]["ensemble_growth"])
+    singles = pd.DataFrame({n: {"minutes": m["train_seconds"] / 60, "accuracy": m["test_accuracy"]}
+                            for n, m in summary["models"].items() if m["family"] == "cnn"}).T
+    plots.save_figure(plots.accuracy_vs_minutes(singles, growth), "ensemble_frontier", profile.figures_dir)
     bins = {"best member": evaluate.calibration_bins(y_test, probs[single].astype(np.float32)),
             "ensemble (soft vote)": evaluate.calibration_bins(y_test, probs[name].astype(np.float32))}
     plots.save_figure(plots.reliability_diagram(bins), "ensemble_reliability", profile.figures_dir)

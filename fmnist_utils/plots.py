@@ -135,6 +135,20 @@ def ensemble_size_curve(by_size: pd.DataFrame):
     return fig
 
 
+def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame):
+    """Test accuracy against training minutes: single models (points, labelled by ``singles.index``)
+    and an ensemble as it grows (a line through ``growth``'s train_minutes and test_accuracy)."""
+    fig, ax = plt.subplots(figsize=(WIDTH * 0.75, 3.0))
+    ax.scatter(singles["minutes"], singles["accuracy"], s=14, color="C0", label="single CNN", zorder=3)
+    for name, row in singles.iterrows():
+        ax.annotate(name, (row["minutes"], row["accuracy"]), fontsize=6, xytext=(3, -6), textcoords="offset points")
+    ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
+            label="ensemble, members added in the order chosen on validation")
+    ax.set(xlabel="training minutes (2-core CPU)", ylabel="test accuracy")
+    ax.legend(loc="lower right", fontsize=7)
+    return fig
+
+
 def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_accuracy", budget: str = "epochs"):
     """Validation accuracy of tuning trials against each hyper-parameter's value, coloured by the
     trial's budget (Hyperband's epochs): a 1-epoch trial and a 9-epoch trial are not alike."""

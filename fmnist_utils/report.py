@@ -43,9 +43,9 @@ def augmentation(hparams: dict) -> str:
     return " and ".join(parts) or "no augmentation"
 
 
-def plural(count: int, word: str) -> str:
-    """(1, 'epoch') → '1 epoch'; (3, 'epoch') → '3 epochs'."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """(1, 'epoch') → '1 epoch'; (3, 'epoch') → '3 epochs'; (2, 'branch', 'branches') → '2 branches'."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
 
 
 def minutes(seconds: float) -> str:

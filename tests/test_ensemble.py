@@ -60,3 +60,38 @@ def test_branch_members_restart_a_cosine_cycle_at_a_lower_peak():
     assert cfg.learning_rate == pytest.approx(5e-4) and cfg.batch_size == 128
     with pytest.raises(ValueError, match="member start"):
         ensemble.member_config(TrainConfig.from_dict(BASE_RECIPE), 4, "pretrained")
+
+
+def _one_hot_noise(y, flip, rng):
+    """Confident probabilities that are wrong on the images in ``flip``."""
+    probs = np.full((len(y), 3), 0.05)
+    labels = np.where(flip, (y + 1) % 3, y)
+    probs[np.arange(len(y)), labels] = 0.9
+    return probs
+
+
+def test_greedy_selection_adds_complementary_members_and_stops():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    wrong_a, wrong_b = np.zeros(300, bool), np.zeros(300, bool)
+    wrong_a[:60], wrong_b[60:120] = True, True  # a and b err on different images
+    a, b = _one_hot_noise(y, wrong_a, rng), _one_hot_noise(y, wrong_b, rng)
+    useless = np.full((300, 3), 1 / 3)  # adds nothing: must not be chosen
+    worse = _one_hot_noise(y, np.arange(300) < 150, rng)  # errs on a's and b's images and more
+    chosen = ensemble.greedy_selection([useless, worse, a, b], y)
+    assert sorted(chosen) == [2, 3]
+    assert ensemble.greedy_selection([useless, worse, a, b], y, max_members=1) in ([2], [3])
+
+
+def test_greedy_selection_of_one_member_is_that_member():
+    y = np.array([0, 1, 2])
+    assert ensemble.greedy_selection(MEMBERS[:1], y) == [0]
+
+
+def test_growth_follows_the_given_order():
+    y = np.array([0, 1, 2])
+    frame = ensemble.growth(MEMBERS, MEMBERS, y, y)
+    assert frame["members"].tolist() == [1, 2, 3]
+    # first member alone: [0, 1, 0] -> 2 of 3 right; all three: soft vote [1, 2, 2] -> 1 of 3 right.
+    assert frame["test_accuracy"].round(4).tolist()[::2] == [0.6667, 0.3333]
+    assert frame["val_accuracy"].equals(frame["test_accuracy"])

@@ -35,7 +35,7 @@ def test_record_ensemble_soft_votes_and_records_members(tmp_profile, synthetic_s
     branch = ensemble.member_config(CFG, 1, "base")
     members = [study.run(f"e__m{i}", base.train.spec.replace(train=branch, seed=10 + i), "mlp", record=False,
                          verbose=0, init=base.train) for i in range(3)]
-    entry, soft = study.record_ensemble("e", members, "base", base.entry, "base")
+    entry, soft = study.record_ensemble("e", members, "base", base.entry, members[0].train.spec, members)
     np.testing.assert_allclose(soft, np.mean([m.test_probs for m in members], axis=0), rtol=1e-6)
     summary = results.load_summary(tmp_profile.results_dir, "quick")
     assert summary["best"]["ensemble"] == "e" and entry["members"] == ["e__m0", "e__m1", "e__m2"]
@@ -43,6 +43,18 @@ def test_record_ensemble_soft_votes_and_records_members(tmp_profile, synthetic_s
                                            + base.entry["train_seconds"], 1)
     assert set(results.load_probs(tmp_profile.results_dir)) == {"base", "e", "e__m0", "e__m1", "e__m2"}
     assert verify.check(summary, results.load_probs(tmp_profile.results_dir), synthetic_splits["test"][1]) == []
+
+
+def test_an_ensemble_with_its_base_model_counts_the_base_once(tmp_profile, synthetic_splits):
+    study = experiment.Study(tmp_profile, synthetic_splits, "05_test")
+    base = study.run("base", ModelSpec("mlp", CFG, {"hidden_units": [16]}), "mlp", verbose=0)
+    branch = base.train.spec.replace(train=ensemble.member_config(CFG, 1, "base"), seed=10)
+    member = study.run("e__m0", branch, "mlp", record=False, verbose=0, init=base.train)
+    entry, _ = study.record_ensemble("e", [base, member], "base", base.entry, branch, [member])
+    assert entry["branches"] == ["e__m0"] and entry["members"] == ["base", "e__m0"]
+    assert entry["train_seconds"] == round(base.train.train_seconds + member.train.train_seconds, 1)
+    # "base" was recorded by its own run; the ensemble stores only what it trained, so no name is stored twice.
+    assert set(results.load_probs(tmp_profile.results_dir)) == {"base", "e", "e__m0"}
 
 
 def test_best_by_validation_uses_the_one_selection_rule():

@@ -21,6 +21,7 @@ def test_pct_and_ci():
 def test_plural():
     assert report.plural(1, "epoch") == "1 epoch"
     assert report.plural(4, "epoch") == "4 epochs"
+    assert report.plural(2, "branch", "branches") == "2 branches" and report.plural(1, "branch", "branches") == "1 branch"
 
 
 def test_default_shift_matches_the_augmentation_block():

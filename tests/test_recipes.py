@@ -1,0 +1,25 @@
+"""A tuned model is retrained on exactly the recipe of the hand-designed models it competes with."""
+
+import dataclasses
+
+from fmnist_utils import config, recipes
+from fmnist_utils.spec import TrainConfig
+
+
+def test_retrain_keeps_the_recipe_and_takes_only_the_learning_rate():
+    full = config.get_profile("full")
+    found = TrainConfig(epochs=3, batch_size=32, learning_rate=3e-4, schedule="constant", patience=None)
+    for recipe in (recipes.mlp_standard(full), recipes.cnn_recipe(full)):
+        retrained = recipes.retrain(recipe, found)
+        assert retrained.learning_rate == 3e-4
+        assert dataclasses.replace(retrained, learning_rate=recipe.learning_rate) == recipe
+
+
+def test_recipes_follow_the_profile():
+    for profile in (config.get_profile("quick"), config.get_profile("full")):
+        assert recipes.mlp_standard(profile).epochs == profile.mlp_epochs
+        assert recipes.cnn_baseline(profile).epochs == profile.cnn_epochs
+        cnn = recipes.cnn_recipe(profile)
+        assert cnn.epochs == profile.recipe_epochs and cnn.schedule == "cosine" and cnn.patience is None
+        assert cnn.precision == recipes.CNN_PRECISION == "mixed_bfloat16"
+        assert cnn.warmup_epochs == (1 if profile.recipe_epochs > 2 else 0)
