@@ -144,8 +144,8 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame):
         ax.annotate(name, (row["minutes"], row["accuracy"]), fontsize=6, xytext=(3, -6), textcoords="offset points")
     ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
             label="ensemble, members added in the order chosen on validation")
-    ax.set(xlabel="training minutes (2-core CPU)", ylabel="test accuracy")
-    ax.legend(loc="lower right", fontsize=7)
+    ax.set(xlabel="training minutes", ylabel="test accuracy")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)  # off the points
     return fig
 
 

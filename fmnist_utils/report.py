@@ -48,6 +48,17 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else many or word + 's'}"
 
 
+def points(difference: float) -> str:
+    """An accuracy difference as unsigned percentage points: -0.0064 → '0.64 points'."""
+    return f"{100 * abs(difference):.2f} points"
+
+
+def gap(ours: float, theirs: float) -> str:
+    """Our accuracy set against a published one: '0.64 points below' / '0.10 points above'. A plain
+    difference, not a test: the source reports' predictions are not available."""
+    return f"{points(ours - theirs)} {'below' if ours < theirs else 'above'}"
+
+
 def minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
 
@@ -161,5 +172,5 @@ def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-__all__ = ["pct", "ci", "minutes", "show", "table", "figure", "fig", "tab", "model_rows", "recipe",
-           "references", "reproduction_table", "load_summary"]
+__all__ = ["pct", "ci", "points", "gap", "plural", "minutes", "augmentation", "show", "table", "figure", "fig",
+           "tab", "model_rows", "recipe", "references", "reproduction_table", "load_summary"]

@@ -24,3 +24,23 @@ def test_the_two_recipes_share_report_004s_widths():
     baseline = models.build_model(bench.BASELINE.arch, **bench.BASELINE.hparams)
     conv_filters = [[layer.filters for layer in m.layers if hasattr(layer, "filters")] for m in (ours, baseline)]
     assert conv_filters[0] == conv_filters[1] == [16, 32]
+
+
+def test_time_to_accuracy_and_throughput_train_in_the_requested_precision(synthetic_splits, monkeypatch):
+    import dataclasses
+
+    import keras
+
+    from fmnist_utils import precision
+
+    built = []
+    compile_model = bench.compile_model
+    monkeypatch.setattr(bench, "compile_model", lambda model, *a: built.append(model) or compile_model(model, *a))
+    monkeypatch.setattr(precision, "resolve", lambda p, *a, **k: p)  # as on a CPU with bfloat16 instructions
+    bf16 = SPEC.replace(train=dataclasses.replace(SPEC.train, epochs=1, precision="mixed_bfloat16"))
+    bench.time_to_accuracy(bf16, synthetic_splits, target=0.0)
+    bench.throughput(SPEC, synthetic_splits, n=256, dtype_policy="mixed_bfloat16")
+    bench.throughput(SPEC, synthetic_splits, n=256)
+    assert [m.layers[-1].compute_dtype for m in built] == ["float32"] * 3, "the softmax stays in float32"
+    assert [m.layers[1].compute_dtype for m in built] == ["bfloat16", "bfloat16", "float32"]
+    assert keras.config.dtype_policy().name == "float32", "the global policy is restored"

@@ -73,3 +73,9 @@ def test_published_references_name_recorded_models_and_known_metrics():
     assert set(refs["metric"]) <= {"test", "validation"}
     assert refs["published"].between(0.5, 1).all()
     assert refs["family"].isin(["baseline", "mlp", "cnn", "ensemble"]).all()
+
+
+def test_gap_says_which_side_in_unsigned_points():
+    assert report.points(-0.0064) == "0.64 points"
+    assert report.gap(0.9345, 0.9409) == "0.64 points below"
+    assert report.gap(0.9519, 0.9509) == "0.10 points above"
