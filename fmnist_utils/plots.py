@@ -140,8 +140,9 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame):
     and an ensemble as it grows (a line through ``growth``'s train_minutes and test_accuracy)."""
     fig, ax = plt.subplots(figsize=(WIDTH * 0.75, 3.0))
     ax.scatter(singles["minutes"], singles["accuracy"], s=14, color="C0", label="single CNN", zorder=3)
-    for name, row in singles.iterrows():
-        ax.annotate(name, (row["minutes"], row["accuracy"]), fontsize=6, xytext=(3, -6), textcoords="offset points")
+    for i, (name, row) in enumerate(singles.sort_values("accuracy").iterrows()):  # neighbours: below, then above
+        ax.annotate(name, (row["minutes"], row["accuracy"]), fontsize=6, xytext=(3, 3 if i % 2 else -7),
+                    textcoords="offset points")
     ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
             label="ensemble, members added in the order chosen on validation")
     ax.set(xlabel="training minutes", ylabel="test accuracy")

@@ -48,6 +48,12 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else many or word + 's'}"
 
 
+def listing(items) -> str:
+    """['a'] → 'a'; ['a', 'b'] → 'a and b'; ['a', 'b', 'c'] → 'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def points(difference: float) -> str:
     """An accuracy difference as unsigned percentage points: -0.0064 → '0.64 points'."""
     return f"{100 * abs(difference):.2f} points"
@@ -172,5 +178,5 @@ def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-__all__ = ["pct", "ci", "points", "gap", "plural", "minutes", "augmentation", "show", "table", "figure", "fig",
+__all__ = ["pct", "ci", "listing", "points", "gap", "plural", "minutes", "augmentation", "show", "table", "figure", "fig",
            "tab", "model_rows", "recipe", "references", "reproduction_table", "load_summary"]

@@ -79,3 +79,9 @@ def test_gap_says_which_side_in_unsigned_points():
     assert report.points(-0.0064) == "0.64 points"
     assert report.gap(0.9345, 0.9409) == "0.64 points below"
     assert report.gap(0.9519, 0.9509) == "0.10 points above"
+
+
+def test_listing_joins_with_and():
+    assert report.listing(["a"]) == "a"
+    assert report.listing(["a", "b"]) == "a and b"
+    assert report.listing(["a", "b", "c"]) == "a, b and c"
