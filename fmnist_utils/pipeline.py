@@ -270,8 +270,10 @@ _RECEIVED: list[str] = []  # signals received: a library may swallow the excepti
 
 def _raise_interrupted(signum, _frame):
     _RECEIVED.append(signal.Signals(signum).name)
-    # What the kernel prints while it is torn down (TensorFlow's destructors) is noise, not output.
-    logging.getLogger("papermill").disabled = True
+    # What the kernel prints while it is torn down (TensorFlow's destructors) is noise, not output;
+    # so are the errors of nbclient's pending tasks that find the kernel gone ("Kernel died").
+    for name in ("papermill", "asyncio"):
+        logging.getLogger(name).disabled = True
     raise Interrupted(_RECEIVED[-1])
 
 
@@ -354,4 +356,11 @@ def interrupted(what: str, profile_name: str, signame: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status_code = main()
+    if _RECEIVED:
+        # Interrupted: the one-line message is the last word. Interpreter teardown would collect
+        # nbclient's pending tasks and print their dead-kernel tracebacks after it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status_code)
+    sys.exit(status_code)
