@@ -11,10 +11,13 @@ from keras import layers
 
 
 def augmentation_block(flip: bool = True, shift: float = 0.1, rotation: float = 0.0,
-                       zoom: float = 0.0, seed: int | None = None, name: str = "augment") -> keras.Sequential:
+                       zoom: float = 0.0, erasing: float = 0.0, seed: int | None = None,
+                       name: str = "augment") -> keras.Sequential:
     """A composable block of random transforms for 28×28×1 images in [0, 1].
 
-    ``shift`` and ``zoom`` are fractions of the image size; ``rotation`` a fraction of a full turn.
+    ``shift`` and ``zoom`` are fractions of the image size; ``rotation`` a fraction of a full turn;
+    ``erasing`` the largest probability that a random rectangle of an image is blanked to 0 (random
+    erasing, Zhong et al. 2020; Keras draws each image's probability between 0 and it).
     Fashion items are left-right symmetric in meaning, so horizontal flips are label-preserving;
     vertical flips are not (a shoe upside down is not a shoe in this data set).
     """
@@ -27,6 +30,8 @@ def augmentation_block(flip: bool = True, shift: float = 0.1, rotation: float = 
         steps.append(layers.RandomRotation(rotation, fill_mode="constant", seed=seed))
     if zoom:
         steps.append(layers.RandomZoom(zoom, fill_mode="constant", seed=seed))
+    if erasing:
+        steps.append(layers.RandomErasing(factor=erasing, fill_value=0.0, value_range=(0, 1), seed=seed))
     return keras.Sequential(steps, name=name)
 
 

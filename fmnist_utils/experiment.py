@@ -133,6 +133,24 @@ def comparison_table(experiments) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")[TABLE_COLUMNS]
 
 
+def ablation(steps: list[tuple[str, Experiment]], y_val: np.ndarray) -> pd.DataFrame:
+    """A ladder of models, each adding one ingredient to the one before: per step, its validation
+    accuracy, the change from the previous step with McNemar's p-value on the validation set (the
+    models are selected on it, so the test set stays out), and the seconds one epoch costs."""
+    rows, previous = [], None
+    for ingredient, exp in steps:
+        pred = exp.val_probs.argmax(1)
+        row = {"ingredient": ingredient, "model": exp.name, "val_accuracy": exp.entry["val_accuracy"],
+               "seconds_per_epoch": exp.entry["train_seconds"] / exp.entry["epochs"],
+               "val_change": np.nan, "val_p": np.nan}
+        if previous is not None:
+            row["val_change"] = row["val_accuracy"] - previous.entry["val_accuracy"]
+            row["val_p"] = evaluate.mcnemar(y_val, previous.val_probs.argmax(1), pred)["p_value"]
+        rows.append(row)
+        previous = exp
+    return pd.DataFrame(rows).set_index("ingredient")
+
+
 def best_by_validation(experiments) -> Experiment:
     """The experiment the project's selection rule (:func:`fmnist_utils.results.best_of`) picks."""
     by_name = {exp.name: exp for exp in experiments}

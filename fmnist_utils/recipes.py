@@ -30,6 +30,14 @@ def cnn_recipe(profile: Profile) -> TrainConfig:
                        warmup_epochs=1 if profile.recipe_epochs > 2 else 0, patience=None, precision=CNN_PRECISION)
 
 
+LABEL_SMOOTHING = 0.1
+
+
+def smoothed(recipe: TrainConfig, amount: float = LABEL_SMOOTHING) -> TrainConfig:
+    """``recipe`` with label-smoothed targets (the true class gets ``1 - amount + amount / 10``)."""
+    return dataclasses.replace(recipe, label_smoothing=amount)
+
+
 def retrain(recipe: TrainConfig, found: TrainConfig) -> TrainConfig:
     """``recipe`` with the learning rate of a searched configuration ``found`` (its peak, for a schedule)."""
     return dataclasses.replace(recipe, learning_rate=found.learning_rate)

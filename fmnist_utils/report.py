@@ -39,8 +39,12 @@ def augmentation(hparams: dict) -> str:
     parts = ["random horizontal flips"] if aug.get("flip", True) else []
     shift = aug.get("shift", BLOCK_DEFAULT_SHIFT)
     if shift:
-        parts.append(f"shifts of up to {100 * shift:.0f}%")
-    return " and ".join(parts) or "no augmentation"
+        pixels = shift * 28
+        parts.append(f"shifts of up to {pixels:.0f} pixels" if abs(pixels - round(pixels)) < 1e-6
+                     else f"shifts of up to {100 * shift:.0f}%")
+    if aug.get("erasing"):
+        parts.append("random erasing")
+    return listing(parts) if parts else "no augmentation"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -143,6 +147,8 @@ def recipe(entry: dict) -> str:
     stop = (f"early stop (patience {train['patience']}), ran {m['epochs']} of {train['epochs']}"
             if train.get("patience") is not None else f"{plural(train['epochs'], 'epoch')}")
     words = [f"{optimizer} {train['learning_rate']:.2g} ({schedule}), batch {train['batch_size']}", stop]
+    if train.get("label_smoothing"):
+        words.append(f"label smoothing {train['label_smoothing']:g}")
     if train.get("precision", "float32") != "float32":
         words.append(f"{train['precision'].replace('mixed_', '')} mixed precision")
     if spec.get("init"):

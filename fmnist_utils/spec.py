@@ -30,16 +30,21 @@ class TrainConfig:
     patience: int | None = 5  # early stopping on val accuracy; None trains every epoch
     weight_decay: float = 0.0  # > 0 switches Adam to AdamW
     precision: str = "float32"  # or "mixed_bfloat16" (fmnist_utils.precision; float32 where bf16 is slow)
+    label_smoothing: float = 0.0  # the target puts this much mass uniformly on the ten classes
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
-        if values["precision"] == "float32":
-            del values["precision"]  # the default leaves the keys of float32 models as they were
+        for name in ("precision", "label_smoothing"):  # options added later: at their defaults, left out,
+            if values[name] == _DEFAULTS[name]:       # so the cache keys of earlier models stay as they were
+                del values[name]
         return values
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
         return cls(**_known(cls, values, "training recipe"))
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 
 @dataclasses.dataclass(frozen=True)

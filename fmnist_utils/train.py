@@ -14,8 +14,10 @@ import json
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
+from keras import ops
 
 from . import atomic, precision
 from .config import seed_everything
@@ -54,8 +56,6 @@ def fingerprint(*arrays: np.ndarray) -> str:
 
 
 def make_optimizer(cfg: TrainConfig, steps_per_epoch: int):
-    import keras
-
     lr = cfg.learning_rate
     if cfg.schedule == "cosine":
         warmup = cfg.warmup_epochs * steps_per_epoch
@@ -73,8 +73,6 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int):
 
 
 def make_callbacks(cfg: TrainConfig) -> list:
-    import keras
-
     callbacks = []
     if cfg.patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(
@@ -85,9 +83,33 @@ def make_callbacks(cfg: TrainConfig) -> list:
     return callbacks
 
 
+@keras.saving.register_keras_serializable(package="fmnist")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Keras' sparse cross-entropy has no ``label_smoothing``: one-hot the labels, then smooth."""
+
+    def __init__(self, label_smoothing: float, name: str = "smoothed_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        onehot = ops.one_hot(ops.reshape(ops.cast(y_true, "int32"), (-1,)), ops.shape(y_pred)[-1])
+        return keras.losses.categorical_crossentropy(onehot, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+def make_loss(cfg: TrainConfig):
+    """Cross-entropy on integer labels, label-smoothed when the recipe asks for it."""
+    if not cfg.label_smoothing:
+        return "sparse_categorical_crossentropy"
+    if not 0 < cfg.label_smoothing < 1:
+        raise ValueError(f"label_smoothing must lie in [0, 1), not {cfg.label_smoothing}")
+    return SmoothedSparseCrossentropy(cfg.label_smoothing)
+
+
 def compile_model(model, cfg: TrainConfig, steps_per_epoch: int):
-    model.compile(optimizer=make_optimizer(cfg, steps_per_epoch),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=make_optimizer(cfg, steps_per_epoch), loss=make_loss(cfg), metrics=["accuracy"])
     return model
 
 
@@ -100,8 +122,6 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
     ``init`` starts from a trained model's weights (same architecture) instead of a random
     initialisation; its cache key becomes part of this model's spec and key.
     """
-    import keras
-
     if init is not None:
         if (init.spec.arch, init.spec.hparams) != (spec.arch, spec.hparams):
             raise ValueError(f"{name}: cannot start from {init.name!r}, a different architecture "

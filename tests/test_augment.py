@@ -25,3 +25,17 @@ def test_flip_is_an_involution():
     x = _images()
     np.testing.assert_array_equal(augment.flip_horizontal(augment.flip_horizontal(x)), x)
     np.testing.assert_array_equal(augment.flip_horizontal(x)[:, :, 0], x[:, :, -1])
+
+
+def test_erasing_blanks_a_rectangle_in_training_only():
+    x = np.full((16, 28, 28, 1), 0.5, np.float32)
+    block = augment.augmentation_block(flip=False, shift=0.0, erasing=1.0, seed=3)
+    out = np.asarray(block(x, training=True))
+    erased = out == 0.0
+    assert erased.any() and not erased.all()
+    assert set(np.unique(out)) <= {0.0, 0.5}  # pixels are kept or blanked, nothing else
+    for image in erased[..., 0]:  # what is blanked is one axis-aligned rectangle
+        rows, cols = np.nonzero(image)
+        if rows.size:
+            assert image[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()
+    np.testing.assert_array_equal(np.asarray(block(x, training=False)), x)

@@ -63,3 +63,21 @@ def test_best_by_validation_uses_the_one_selection_rule():
 
     exps = [exp("a", 0.90, 0.99), exp("b", 0.92, 0.50), exp("c", 0.92, 0.60)]
     assert experiment.best_by_validation(exps).name == "b", "highest validation, first on a tie, test ignored"
+
+
+def test_ablation_reports_each_step_against_the_one_before():
+    y_val = np.array([0, 1, 2, 3] * 5)
+    onehot = np.eye(4)
+
+    def step(name, wrong, seconds):
+        pred = y_val.copy()
+        pred[:wrong] = (pred[:wrong] + 1) % 4
+        return experiment.Experiment(name, None, {"val_accuracy": float(np.mean(pred == y_val)), "epochs": 2,
+                                                  "train_seconds": seconds}, onehot[pred], None)
+
+    table = experiment.ablation([("start", step("a", 6, 10.0)), ("more", step("b", 1, 30.0))], y_val)
+    assert list(table.index) == ["start", "more"] and list(table["model"]) == ["a", "b"]
+    assert np.isnan(table.loc["start", "val_change"]) and np.isnan(table.loc["start", "val_p"])
+    assert table.loc["more", "val_change"] == 0.25  # 19/20 - 14/20
+    assert table.loc["more", "val_p"] == 0.0625  # 5 discordant images, all won by b: 2 * 0.5**5
+    assert table["seconds_per_epoch"].tolist() == [5.0, 15.0]

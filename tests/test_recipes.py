@@ -23,3 +23,10 @@ def test_recipes_follow_the_profile():
         assert cnn.epochs == profile.recipe_epochs and cnn.schedule == "cosine" and cnn.patience is None
         assert cnn.precision == recipes.CNN_PRECISION == "mixed_bfloat16"
         assert cnn.warmup_epochs == (1 if profile.recipe_epochs > 2 else 0)
+
+
+def test_smoothing_changes_only_the_targets():
+    recipe = recipes.cnn_recipe(config.get_profile("full"))
+    smooth = recipes.smoothed(recipe)
+    assert smooth.label_smoothing == recipes.LABEL_SMOOTHING > 0 and recipe.label_smoothing == 0
+    assert dataclasses.replace(smooth, label_smoothing=0.0) == recipe

@@ -8,6 +8,8 @@ from fmnist_utils import report
     ({"augment": {"flip": True, "shift": 0.0}}, "random horizontal flips"),
     ({"augment": {"flip": True}}, "random horizontal flips and shifts of up to 10%"),  # the block's default shift
     ({"augment": {"flip": False, "shift": 0.05}}, "shifts of up to 5%"),
+    ({"augment": {"flip": True, "shift": 2 / 28, "erasing": 0.5}},
+     "random horizontal flips, shifts of up to 2 pixels and random erasing"),
 ])
 def test_augmentation_in_words(hparams, words):
     assert report.augmentation(hparams) == words
@@ -48,6 +50,7 @@ def test_recipe_in_words_follows_the_spec():
         "AdamW 0.002 (1 warm-up epoch + cosine), batch 128; 12 epochs; starts from the base model's weights; "
         "test-time flip averaging")
     assert report.recipe(_entry({**cosine, "precision": "mixed_bfloat16"})).endswith("12 epochs; bfloat16 mixed precision")
+    assert report.recipe(_entry({**cosine, "label_smoothing": 0.1})).endswith("12 epochs; label smoothing 0.1")
 
 
 def test_reproduction_table_compares_the_same_metric():

@@ -37,8 +37,17 @@ def test_round_trip_through_a_results_file():
 def test_unknown_options_are_named():
     with pytest.raises(ValueError, match=r"Unknown model spec option\(s\) \['mixup'\]"):
         ModelSpec.from_dict({**SPEC.to_dict(), "mixup": 0.2})
-    with pytest.raises(ValueError, match=r"Unknown training recipe option\(s\) \['label_smoothing'\]"):
-        ModelSpec.from_dict({**SPEC.to_dict(), "train": {**RECIPE.to_dict(), "label_smoothing": 0.1}})
+    with pytest.raises(ValueError, match=r"Unknown training recipe option\(s\) \['mixup'\]"):
+        ModelSpec.from_dict({**SPEC.to_dict(), "train": {**RECIPE.to_dict(), "mixup": 0.1}})
+
+
+def test_later_options_at_their_defaults_leave_earlier_keys_unchanged():
+    assert set(RECIPE.to_dict()) == {"epochs", "batch_size", "learning_rate", "schedule", "warmup_epochs",
+                                     "patience", "weight_decay"}
+    smoothed = SPEC.replace(train=TrainConfig(**{**RECIPE.to_dict(), "label_smoothing": 0.1}))
+    assert smoothed.to_dict()["train"]["label_smoothing"] == 0.1
+    assert smoothed.cache_key("d") != SPEC.cache_key("d")
+    assert ModelSpec.from_dict(json.loads(json.dumps(smoothed.to_dict()))) == smoothed
 
 
 def test_spec_is_frozen_and_its_hparams_are_a_copy():

@@ -56,3 +56,22 @@ def test_fit_can_start_from_a_trained_model(tmp_path, synthetic_splits):
     assert not np.allclose(scratch.model.predict(x, verbose=0), parent.model.predict(x, verbose=0))
     with pytest.raises(ValueError, match="different architecture"):
         train.fit("other", tiny(no_training, units=8), synthetic_splits, tmp_path, init=parent)
+
+
+def test_label_smoothing_loss_is_the_smoothed_crossentropy():
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
+    labels = np.array([0, 2])
+    loss = train.make_loss(TrainConfig(epochs=1, label_smoothing=0.3))
+    target = np.eye(3)[labels] * 0.7 + 0.1  # 1 - eps on the label, plus eps spread over the 3 classes
+    expected = -(target * np.log(probs)).sum(1).mean()
+    assert float(loss(labels, probs)) == pytest.approx(expected, rel=1e-5)
+    assert train.make_loss(TrainConfig(epochs=1)) == "sparse_categorical_crossentropy"
+    with pytest.raises(ValueError, match="label_smoothing"):
+        train.make_loss(TrainConfig(epochs=1, label_smoothing=1.5))
+
+
+def test_a_smoothed_model_saves_and_reloads(tmp_path, synthetic_splits):
+    cfg = TrainConfig(epochs=1, batch_size=64, patience=None, label_smoothing=0.1)
+    first = train.fit("smooth", tiny(cfg), synthetic_splits, tmp_path, verbose=0)
+    again = train.fit("smooth", tiny(cfg), synthetic_splits, tmp_path, verbose=0)
+    assert again.from_cache and again.key == first.key
