@@ -33,6 +33,7 @@ class Profile:
     mlp_epochs: int
     cnn_epochs: int  # report 004's CNN recipe (early stopping) and the report-003 designs (half of it)
     recipe_epochs: int  # our CNN recipe: a fixed number of epochs
+    final_epochs: int  # our final CNN recipe: the same, trained longer
     patience: int
     # Hyperband: max_epochs per trial, reduction factor, images used for the search.
     tuner_max_epochs: int
@@ -81,6 +82,7 @@ def _profiles() -> dict[str, Profile]:
             mlp_epochs=2,
             cnn_epochs=1,
             recipe_epochs=1,
+            final_epochs=2,
             patience=2,
             tuner_max_epochs=2,
             tuner_factor=2,
@@ -104,6 +106,7 @@ def _profiles() -> dict[str, Profile]:
             mlp_epochs=30,
             cnn_epochs=12,
             recipe_epochs=18,
+            final_epochs=30,
             patience=6,
             tuner_max_epochs=9,
             tuner_factor=3,

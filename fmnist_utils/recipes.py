@@ -33,6 +33,11 @@ def cnn_recipe(profile: Profile) -> TrainConfig:
 LABEL_SMOOTHING = 0.1
 
 
+def longer(recipe: TrainConfig, epochs: int) -> TrainConfig:
+    """``recipe`` over ``epochs`` (the warm-up stays; the cosine decay stretches to the new end)."""
+    return dataclasses.replace(recipe, epochs=epochs)
+
+
 def smoothed(recipe: TrainConfig, amount: float = LABEL_SMOOTHING) -> TrainConfig:
     """``recipe`` with label-smoothed targets (the true class gets ``1 - amount + amount / 10``)."""
     return dataclasses.replace(recipe, label_smoothing=amount)

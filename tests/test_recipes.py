@@ -30,3 +30,11 @@ def test_smoothing_changes_only_the_targets():
     smooth = recipes.smoothed(recipe)
     assert smooth.label_smoothing == recipes.LABEL_SMOOTHING > 0 and recipe.label_smoothing == 0
     assert dataclasses.replace(smooth, label_smoothing=0.0) == recipe
+
+
+def test_the_final_recipe_trains_longer_than_the_recipe():
+    for profile in (config.get_profile("quick"), config.get_profile("full")):
+        recipe = recipes.cnn_recipe(profile)
+        final = recipes.longer(recipe, profile.final_epochs)
+        assert final.epochs == profile.final_epochs > recipe.epochs
+        assert dataclasses.replace(final, epochs=recipe.epochs) == recipe
