@@ -2,6 +2,9 @@
 
 * Throughput (images/s) of one training epoch of the best MLP, and of the best CNN's network in
   float32 and in the project's CNN precision (``recipes.CNN_PRECISION``), the same network both times.
+* The training loop: images/s of the best CNN in the project's precision through ``fit`` as the notebooks
+  call it (a validation pass every epoch, scaled to the same share of images), through ``fit`` alone, and
+  through a plain loop of ``train_on_batch`` calls; the gaps say what the loop and the validation cost.
 * Time to accuracy: wall seconds of training until test accuracy first reaches a target (92% in
   the full profile) for our CNN recipe and for report 004's recipe (2-conv + 1 hidden layer,
   Adam 1e-3, batch 128, no augmentation, float32), and their ratio. Our recipe keeps report 004's widths
@@ -92,6 +95,37 @@ def throughput(spec: ModelSpec, splits: dict, n: int = 10_000, batch_size: int =
     return len(y) / (time.perf_counter() - start)
 
 
+def loop_throughput(spec: ModelSpec, splits: dict, n: int = 10_000) -> dict:
+    """Images/s of one training pass over ``n`` images of ``spec`` in its precision, three ways: ``fit`` with a
+    validation pass of the share the notebooks validate on, ``fit`` alone, and a plain ``train_on_batch`` loop."""
+    seed_everything(SEED)
+    (x, y), (x_val, y_val) = splits["train"], splits["val"]
+    x, y = preprocess(spec.arch, x[:n]), y[:n]
+    n_val = max(1, round(n * len(y_val) / len(splits["train"][1])))
+    x_val, y_val = preprocess(spec.arch, x_val[:n_val]), y_val[:n_val]
+    batch = spec.train.batch_size
+    with precision.policy(spec.train.precision):
+        model = compile_model(build_model(spec.arch, **spec.hparams), dataclasses.replace(spec.train, schedule="constant"), 1)
+        model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, validation_data=(x_val, y_val), verbose=0)  # trace
+
+        def rate(step) -> float:
+            start = time.perf_counter()
+            step()
+            return len(y) / (time.perf_counter() - start)
+
+        def plain_loop():
+            order = np.random.default_rng(SEED).permutation(len(y))
+            for i in range(0, len(y), batch):
+                model.train_on_batch(x[order[i:i + batch]], y[order[i:i + batch]])
+
+        model.train_on_batch(x[:batch], y[:batch])  # trace the single-step function too
+        return {"model": spec.arch, "images": len(y), "validation_images": n_val, "precision": spec.train.precision,
+                "fit_with_validation": rate(lambda: model.fit(x, y, batch_size=batch, validation_data=(x_val, y_val),
+                                                               verbose=0)),
+                "fit": rate(lambda: model.fit(x, y, batch_size=batch, verbose=0)),
+                "train_on_batch": rate(plain_loop)}
+
+
 def run(profile: Profile) -> dict:
     summary = results.load_summary(profile.results_dir, profile.name)
     mlp_spec = ModelSpec.from_dict(summary["models"][summary["best"]["mlp"]]["spec"])
@@ -118,6 +152,7 @@ def run(profile: Profile) -> dict:
                        "cnn_images_per_s": throughput(cnn_spec, splits),
                        "cnn_precision": cnn_precision,
                        "cnn_images_per_s_precision": throughput(cnn_spec, splits, dtype_policy=cnn_precision)},
+        "loop": loop_throughput(cnn_spec, splits),
         "ours": ours, "baseline": baseline, "best_cnn": {"name": summary["best"]["cnn"], **best_cnn},
         "speedup": baseline["seconds_to_target"] / ours["seconds_to_target"] if both else None,
     }
@@ -133,6 +168,9 @@ def main(argv=None) -> None:
     t = r["throughput"]
     print(f"throughput: MLP {t['mlp_images_per_s']:.0f} img/s, CNN {t['cnn_images_per_s']:.0f} img/s in float32, "
           f"{t['cnn_images_per_s_precision']:.0f} img/s in {t['cnn_precision']}")
+    loop = r["loop"]
+    print(f"training loop ({loop['precision']}): fit with validation {loop['fit_with_validation']:.0f} img/s, "
+          f"fit {loop['fit']:.0f} img/s, train_on_batch loop {loop['train_on_batch']:.0f} img/s")
     for who in ("ours", "baseline"):
         x = r[who]
         print(f"{who:>8}: {x['arch']} reaches {r['target_accuracy']:.1%} test accuracy at epoch "

@@ -56,6 +56,14 @@ class Comparison:
         return f"McNemar {format_p(self.p_value)}; {self.only_a_correct} vs {self.only_b_correct} images"
 
 
+def step_effect(change: float, p_value: float) -> str:
+    """What one ablation step did to accuracy, in words chosen by its test ("raised", "lowered" or
+    "did not significantly change"); ``change`` is the step's accuracy minus the previous step's."""
+    if p_value < ALPHA and change:
+        return "raised" if change > 0 else "lowered"
+    return "did not significantly change"
+
+
 def format_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.2g}" if p < 0.1 else f"p = {p:.2f}"
 

@@ -158,6 +158,20 @@ def recipe(entry: dict) -> str:
     return "; ".join(words)
 
 
+def ablation_table(records: list[dict]) -> pd.DataFrame:
+    """The recipe ladder of notebook 03 as printed: each step against the one before, on validation."""
+    from .claims import format_p
+
+    rows = {}
+    for r in records:
+        first = pd.isna(r["val_p"])
+        rows[r["ingredient"]] = {"model": r["model"], "val. accuracy": pct(r["val_accuracy"]),
+                                 "change": "" if first else f"{100 * r['val_change']:+.2f}",
+                                 "McNemar (val.)": "" if first else format_p(r["val_p"]),
+                                 "s / epoch": f"{r['seconds_per_epoch']:.1f}"}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def references() -> pd.DataFrame:
     """Published results of the source reports (reference values, not measured here), one row per
     experiment: its metric, the published value, and our model that reproduces it (if any)."""
@@ -185,4 +199,4 @@ def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["pct", "ci", "listing", "points", "gap", "plural", "minutes", "augmentation", "show", "table", "figure", "fig",
-           "tab", "model_rows", "recipe", "references", "reproduction_table", "load_summary"]
+           "tab", "model_rows", "recipe", "ablation_table", "references", "reproduction_table", "load_summary"]

@@ -44,3 +44,11 @@ def test_time_to_accuracy_and_throughput_train_in_the_requested_precision(synthe
     assert [m.layers[-1].compute_dtype for m in built] == ["float32"] * 3, "the softmax stays in float32"
     assert [m.layers[1].compute_dtype for m in built] == ["bfloat16", "bfloat16", "float32"]
     assert keras.config.dtype_policy().name == "float32", "the global policy is restored"
+
+
+def test_loop_throughput_measures_three_loops_on_the_same_images(synthetic_splits):
+    loop = bench.loop_throughput(SPEC, synthetic_splits, n=256)
+    assert loop["images"] == 256 and loop["model"] == "mlp" and loop["precision"] == "float32"
+    n_train, n_val = len(synthetic_splits["train"][1]), len(synthetic_splits["val"][1])
+    assert loop["validation_images"] == round(256 * n_val / n_train)
+    assert all(loop[k] > 0 for k in ("fit_with_validation", "fit", "train_on_batch"))

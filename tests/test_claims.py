@@ -78,3 +78,9 @@ def test_calibration_verdict_needs_the_interval_to_exclude_zero():
     assert worse["verdict"] == "worse" and worse["ci95"][0] > 0
     same = claims.ece_difference(y, underconfident, underconfident, n_boot=200)
     assert same["verdict"] == "not significantly different" and same["difference"] == 0
+
+
+def test_step_effect_words_come_from_the_test():
+    assert claims.step_effect(0.004, 0.01) == "raised"
+    assert claims.step_effect(-0.004, 0.01) == "lowered"
+    assert claims.step_effect(0.004, 0.2) == claims.step_effect(0.0, 1.0) == "did not significantly change"

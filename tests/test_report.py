@@ -88,3 +88,14 @@ def test_listing_joins_with_and():
     assert report.listing(["a"]) == "a"
     assert report.listing(["a", "b"]) == "a and b"
     assert report.listing(["a", "b", "c"]) == "a, b and c"
+
+
+def test_ablation_table_compares_each_step_with_the_one_before():
+    records = [{"ingredient": "start", "model": "a", "val_accuracy": 0.9, "seconds_per_epoch": 20.0,
+                "val_change": float("nan"), "val_p": float("nan")},
+               {"ingredient": "+ more", "model": "b", "val_accuracy": 0.9123, "seconds_per_epoch": 21.04,
+                "val_change": 0.0123, "val_p": 0.0004}]
+    table = report.ablation_table(records)
+    assert list(table.index) == ["start", "+ more"]
+    assert table.loc["start", "change"] == "" and table.loc["start", "McNemar (val.)"] == ""
+    assert table.loc["+ more"].tolist() == ["b", "91.23%", "+1.23", "p < 0.001", "21.0"]
