@@ -52,3 +52,11 @@ def test_loop_throughput_measures_three_loops_on_the_same_images(synthetic_split
     n_train, n_val = len(synthetic_splits["train"][1]), len(synthetic_splits["val"][1])
     assert loop["validation_images"] == round(256 * n_val / n_train)
     assert all(loop[k] > 0 for k in ("fit_with_validation", "fit", "train_on_batch"))
+
+
+def test_best_rate_takes_the_fastest_pass():
+    import time
+
+    delays = iter([0.05, 0.01, 0.03])
+    rate = bench.best_rate(lambda: time.sleep(next(delays)), images=100)
+    assert 100 / 0.05 < rate <= 100 / 0.01
