@@ -120,9 +120,6 @@ def loop_throughput(spec: ModelSpec, splits: dict, n: int = 10_000) -> dict:
         model = compile_model(build_model(spec.arch, **spec.hparams), dataclasses.replace(spec.train, schedule="constant"), 1)
         model.fit(x[:batch * 4], y[:batch * 4], batch_size=batch, validation_data=(x_val, y_val), verbose=0)  # trace
 
-        def rate(step) -> float:
-            return best_rate(step, len(y))
-
         def plain_loop():
             order = np.random.default_rng(SEED).permutation(len(y))
             for i in range(0, len(y), batch):
@@ -130,10 +127,10 @@ def loop_throughput(spec: ModelSpec, splits: dict, n: int = 10_000) -> dict:
 
         model.train_on_batch(x[:batch], y[:batch])  # trace the single-step function too
         return {"model": spec.arch, "images": len(y), "validation_images": n_val, "precision": spec.train.precision,
-                "fit_with_validation": rate(lambda: model.fit(x, y, batch_size=batch, validation_data=(x_val, y_val),
-                                                               verbose=0)),
-                "fit": rate(lambda: model.fit(x, y, batch_size=batch, verbose=0)),
-                "train_on_batch": rate(plain_loop)}
+                "fit_with_validation": best_rate(lambda: model.fit(x, y, batch_size=batch, verbose=0,
+                                                                    validation_data=(x_val, y_val)), len(y)),
+                "fit": best_rate(lambda: model.fit(x, y, batch_size=batch, verbose=0), len(y)),
+                "train_on_batch": best_rate(plain_loop, len(y))}
 
 
 def run(profile: Profile) -> dict:

@@ -12,6 +12,7 @@ import pandas as pd
 from IPython.display import display
 
 from .config import ROOT
+from .data import IMAGE_SHAPE
 from .results import load_summary
 
 REFERENCES_CSV = ROOT / "report" / "references.csv"
@@ -39,7 +40,7 @@ def augmentation(hparams: dict) -> str:
     parts = ["random horizontal flips"] if aug.get("flip", True) else []
     shift = aug.get("shift", BLOCK_DEFAULT_SHIFT)
     if shift:
-        pixels = shift * 28
+        pixels = shift * IMAGE_SHAPE[1]  # a fraction of the image width
         parts.append(f"shifts of up to {pixels:.0f} pixels" if abs(pixels - round(pixels)) < 1e-6
                      else f"shifts of up to {100 * shift:.0f}%")
     if aug.get("erasing"):
