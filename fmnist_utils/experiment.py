@@ -133,19 +133,22 @@ def comparison_table(experiments) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")[TABLE_COLUMNS]
 
 
-def ablation(steps: list[tuple[str, Experiment]], y_val: np.ndarray) -> pd.DataFrame:
-    """A ladder of models, each adding one ingredient to the one before: per step, its validation
-    accuracy, the change from the previous step with McNemar's p-value on the validation set (the
-    models are selected on it, so the test set stays out), and the seconds one epoch costs."""
+def ablation(steps: list[tuple], y_val: np.ndarray) -> pd.DataFrame:
+    """A ladder of models, each adding one ingredient: per step, its validation accuracy, the change from
+    the model it builds on with McNemar's p-value on the validation set (the models are selected on it, so
+    the test set stays out), and the seconds one epoch costs. A step is ``(ingredient, experiment)``, which
+    builds on the step before, or ``(ingredient, experiment, base)`` with the experiment it builds on."""
     rows, previous = [], None
-    for ingredient, exp in steps:
+    for ingredient, exp, *base in steps:
+        against = base[0] if base else previous
         pred = exp.val_probs.argmax(1)
         row = {"ingredient": ingredient, "model": exp.name, "val_accuracy": exp.entry["val_accuracy"],
                "seconds_per_epoch": exp.entry["train_seconds"] / exp.entry["epochs"],
-               "val_change": np.nan, "val_p": np.nan}
-        if previous is not None:
-            row["val_change"] = row["val_accuracy"] - previous.entry["val_accuracy"]
-            row["val_p"] = evaluate.mcnemar(y_val, previous.val_probs.argmax(1), pred)["p_value"]
+               "compared_with": "", "val_change": np.nan, "val_p": np.nan}
+        if against is not None:
+            row["compared_with"] = against.name
+            row["val_change"] = row["val_accuracy"] - against.entry["val_accuracy"]
+            row["val_p"] = evaluate.mcnemar(y_val, against.val_probs.argmax(1), pred)["p_value"]
         rows.append(row)
         previous = exp
     return pd.DataFrame(rows).set_index("ingredient")

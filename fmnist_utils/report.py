@@ -160,7 +160,7 @@ def recipe(entry: dict) -> str:
 
 
 def ablation_table(records: list[dict]) -> pd.DataFrame:
-    """The recipe ladder of notebook 03 as printed: each step against the one before, on validation."""
+    """The recipe ladder of notebook 03 as printed: each step against the model it builds on, on validation."""
     from .claims import format_p
 
     rows = {}

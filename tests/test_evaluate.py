@@ -73,6 +73,13 @@ def test_most_confident_errors_are_sorted():
     assert errors["confidence"].is_monotonic_decreasing
 
 
+def test_equally_confident_errors_keep_the_image_order():
+    y = np.zeros(40, dtype=int)
+    probs = np.tile([0.2, 0.8], (40, 1))  # 40 errors, all equally confident
+    probs[7] = [0.1, 0.9]
+    assert evaluate.most_confident_errors(y, probs, n=40).index.tolist() == [7] + [i for i in range(40) if i != 7]
+
+
 def test_confusions_among_upper_body_classes():
     y = np.repeat(np.arange(10), 10)
     pred = y.copy()

@@ -1,6 +1,7 @@
 """The experiment runner: train → evaluate → record, and the ensemble's record keeping."""
 
 import numpy as np
+import pytest
 
 from fmnist_utils import ensemble, experiment, results, verify
 from fmnist_utils.spec import ModelSpec, TrainConfig
@@ -81,3 +82,21 @@ def test_ablation_reports_each_step_against_the_one_before():
     assert table.loc["more", "val_change"] == 0.25  # 19/20 - 14/20
     assert table.loc["more", "val_p"] == 0.0625  # 5 discordant images, all won by b: 2 * 0.5**5
     assert table["seconds_per_epoch"].tolist() == [5.0, 15.0]
+    assert table["compared_with"].tolist() == ["", "a"]
+
+
+def test_an_ablation_step_can_build_on_an_earlier_step():
+    y_val = np.array([0, 1, 2, 3] * 5)
+    onehot = np.eye(4)
+
+    def step(name, wrong):
+        pred = y_val.copy()
+        pred[:wrong] = (pred[:wrong] + 1) % 4
+        return experiment.Experiment(name, None, {"val_accuracy": float(np.mean(pred == y_val)), "epochs": 1,
+                                                  "train_seconds": 1.0}, onehot[pred], None)
+
+    a, b, c = step("a", 2), step("b", 6), step("c", 0)
+    table = experiment.ablation([("start", a), ("worse", b), ("longer", c, a)], y_val)
+    assert table["compared_with"].tolist() == ["", "a", "a"]
+    assert table.loc["longer", "val_change"] == pytest.approx(0.1)  # 20/20 - 18/20, against a, not b
+    assert table.loc["longer", "val_p"] == 0.5  # 2 discordant images, both won by c
