@@ -140,14 +140,55 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame):
     and an ensemble as it grows (a line through ``growth``'s train_minutes and test_accuracy)."""
     fig, ax = plt.subplots(figsize=(WIDTH * 0.75, 3.0))
     ax.scatter(singles["minutes"], singles["accuracy"], s=14, color="C0", label="single CNN", zorder=3)
-    for i, (name, row) in enumerate(singles.sort_values("accuracy").iterrows()):  # neighbours: below, then above
-        ax.annotate(name, (row["minutes"], row["accuracy"]), fontsize=6, xytext=(3, 3 if i % 2 else -7),
-                    textcoords="offset points")
     ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
             label="ensemble, members added in the order chosen on validation")
     ax.set(xlabel="training minutes", ylabel="test accuracy")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)  # off the points
+    ranked = singles.sort_values("accuracy", ascending=False)  # the best models get the preferred places
+    label_points(ax, ranked["minutes"], ranked["accuracy"], ranked.index)
     return fig
+
+
+# Where a label may sit relative to its point (offset in points, alignment), in order of preference.
+_LABEL_PLACES = [((3, 2), "left", "bottom"), ((3, -2), "left", "top"), ((-3, 2), "right", "bottom"),
+                 ((-3, -2), "right", "top"), ((3, 8), "left", "bottom"), ((3, -8), "left", "top"),
+                 ((-3, 8), "right", "bottom"), ((-3, -8), "right", "top")]
+
+
+def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
+    """Name each point with a label that stays inside the axes and covers no earlier label, no other
+    point and no line of the axes, at the first of ``_LABEL_PLACES`` that allows it (none does: the
+    first place). Greedy, in the order given; call it once everything else is drawn on the axes."""
+    ax.figure.draw_without_rendering()  # settles the axes' limits: placement is measured in display space
+    renderer = ax.figure.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    points = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
+    on_lines = [ax.transData.transform(np.column_stack([np.interp(t, np.arange(len(x)), x)
+                                                        for x in line.get_data()]))
+                for line in ax.lines
+                for t in [np.linspace(0, len(line.get_xdata()) - 1, 50 * len(line.get_xdata()))]]
+
+    def annotate(name, xy, place):
+        offset, ha, va = place
+        text = ax.annotate(str(name), xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
+                           fontsize=fontsize)
+        return text, text.get_window_extent(renderer)
+
+    placed, texts = [], []
+    for k, (name, xy) in enumerate(zip(names, zip(xs, ys))):
+        obstacles = np.concatenate([np.delete(points, k, axis=0), *on_lines])
+        for place in _LABEL_PLACES:
+            text, box = annotate(name, xy, place)
+            if (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
+                    and not any(box.overlaps(b) for b in placed)
+                    and not ((obstacles >= box.p0) & (obstacles <= box.p1)).all(axis=1).any()):
+                break
+            text.remove()
+        else:
+            text, box = annotate(name, xy, _LABEL_PLACES[0])
+        placed.append(box)
+        texts.append(text)
+    return texts
 
 
 def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_accuracy", budget: str = "epochs"):
