@@ -149,16 +149,21 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame):
     return fig
 
 
-# Where a label may sit relative to its point (offset in points, alignment), in order of preference.
-_LABEL_PLACES = [((3, 2), "left", "bottom"), ((3, -2), "left", "top"), ((-3, 2), "right", "bottom"),
-                 ((-3, -2), "right", "top"), ((3, 8), "left", "bottom"), ((3, -8), "left", "top"),
-                 ((-3, 8), "right", "bottom"), ((-3, -8), "right", "top")]
+# Where a label may sit relative to its point (offset in points, alignment), in order of preference:
+# just above or below it, level with it, then a little further above or below (never so far that it
+# reads as another point's label).
+_LABEL_PLACES = [((dx, dy), "left" if dx > 0 else "right", "bottom" if dy > 0 else "top")
+                 for dy in (2, -2) for dx in (3, -3)]
+_LABEL_PLACES += [((5, 0), "left", "center"), ((-5, 0), "right", "center")]
+_LABEL_PLACES += [((dx, dy), "left" if dx > 0 else "right", "bottom" if dy > 0 else "top")
+                  for dy in (6, -6) for dx in (3, -3)]
 
 
 def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
-    """Name each point with a label that stays inside the axes and covers no earlier label, no other
-    point and no line of the axes, at the first of ``_LABEL_PLACES`` that allows it (none does: the
-    first place). Greedy, in the order given; call it once everything else is drawn on the axes."""
+    """Name each point (points within 4 pt of each other share one label) with a label that stays inside
+    the axes and covers no earlier label, no other point and no line of the axes, at the first of ``_LABEL_PLACES`` that allows it; where none does, at
+    the place with the least overlap. Greedy, in the order given; call it once everything else is drawn
+    on the axes."""
     ax.figure.draw_without_rendering()  # settles the axes' limits: placement is measured in display space
     renderer = ax.figure.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
@@ -168,26 +173,45 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
                 for line in ax.lines
                 for t in [np.linspace(0, len(line.get_xdata()) - 1, 50 * len(line.get_xdata()))]]
 
-    def annotate(name, xy, place):
-        offset, ha, va = place
-        text = ax.annotate(str(name), xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
-                           fontsize=fontsize)
-        return text, text.get_window_extent(renderer)
+    def overlap(a, b) -> float:
+        return max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+
+    def cost(box, obstacles) -> float:
+        """0 for a free place; else label area covered, plus a point's worth per obstacle covered."""
+        covered = sum(overlap(box, b) for b in placed) + box.width * box.height - overlap(box, inside)
+        return covered + 50.0 * ((obstacles >= box.p0) & (obstacles <= box.p1)).all(axis=1).sum()
+
+    # Points closer than a marker's width share one label ("a, b"): two labels there could not both sit near.
+    same_place = 4 * ax.figure.dpi / 72  # 4 points, in pixels
+    groups: list[list[int]] = []
+    for k, point in enumerate(points):
+        near = [g for g in groups if np.hypot(*(points[g[0]] - point)) < same_place]
+        if near:
+            near[0].append(k)
+        else:
+            groups.append([k])
+    names, xys = list(names), list(zip(xs, ys))
 
     placed, texts = [], []
-    for k, (name, xy) in enumerate(zip(names, zip(xs, ys))):
-        obstacles = np.concatenate([np.delete(points, k, axis=0), *on_lines])
-        for place in _LABEL_PLACES:
-            text, box = annotate(name, xy, place)
-            if (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
-                    and not any(box.overlaps(b) for b in placed)
-                    and not ((obstacles >= box.p0) & (obstacles <= box.p1)).all(axis=1).any()):
+    for group in groups:
+        xy, name = xys[group[0]], ", ".join(str(names[i]) for i in group)
+        obstacles = np.concatenate([np.delete(points, group, axis=0), *on_lines])
+        best = None
+        for offset, ha, va in _LABEL_PLACES:
+            text = ax.annotate(str(name), xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
+                               fontsize=fontsize)
+            box = text.get_window_extent(renderer)
+            score = cost(box, obstacles)
+            if best is None or score < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (score, text, box)
+            else:
+                text.remove()
+            if score == 0:
                 break
-            text.remove()
-        else:
-            text, box = annotate(name, xy, _LABEL_PLACES[0])
-        placed.append(box)
-        texts.append(text)
+        placed.append(best[2])
+        texts.append(best[1])
     return texts
 
 

@@ -89,16 +89,23 @@ def latex_escape(text: str) -> str:
 
 
 def table(frame: pd.DataFrame, caption: str, label: str, column_format: str | None = None,
-          index: bool = True, size: str = "small") -> None:
+          index: bool = True, size: str = "small", long: bool = False) -> None:
     """Show a DataFrame as a real LaTeX table (escaped, booktabs, numbered, labelled ``label``) and as
-    HTML in Jupyter. ``size``: a LaTeX font size (``footnotesize`` for wide tables)."""
+    HTML in Jupyter. ``size``: a LaTeX font size (``footnotesize`` for wide tables). ``long``: a longtable,
+    which continues on the next page instead of running off the bottom of one (for tables that may
+    outgrow a page as models are added)."""
     frame = frame.copy()
     frame.index = [latex_escape(i) for i in frame.index]
     frame.columns = [latex_escape(c) for c in frame.columns]
-    body = frame.map(lambda v: latex_escape(v) if isinstance(v, str) else v).to_latex(
-        index=index, escape=False, column_format=column_format)
-    latex = (f"\\begin{{table}}[htbp]\n\\centering\\{size}\n\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n"
-             f"{body}\\end{{table}}\n")
+    cells = frame.map(lambda v: latex_escape(v) if isinstance(v, str) else v)
+    if long:
+        body = cells.to_latex(index=index, escape=False, column_format=column_format, longtable=True,
+                              caption=latex_escape(caption), label=label)
+        latex = f"{{\\{size}\n{body}}}\n"
+    else:
+        body = cells.to_latex(index=index, escape=False, column_format=column_format)
+        latex = (f"\\begin{{table}}[htbp]\n\\centering\\{size}\n\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n"
+                 f"{body}\\end{{table}}\n")
     show(f"**{caption}**\n\n{frame.to_html()}", latex)
 
 

@@ -99,3 +99,18 @@ def test_ablation_table_compares_each_step_with_the_one_before():
     assert list(table.index) == ["start", "+ more"]
     assert table.loc["start", "change"] == "" and table.loc["start", "McNemar (val.)"] == ""
     assert table.loc["+ more"].tolist() == ["b", "91.23%", "+1.23", "p < 0.001", "21.0"]
+
+
+def test_a_long_table_breaks_across_pages_and_a_short_one_floats(monkeypatch):
+    import pandas as pd
+
+    shown = []
+    monkeypatch.setattr(report, "show", lambda markdown, latex=None: shown.append(latex))
+    frame = pd.DataFrame({"layers": ["conv 3×3", "dense_256"]}, index=["cnn_a", "mlp_b"])
+    report.table(frame, "Every model: 100% of them.", "tab:models", size="scriptsize", long=True)
+    report.table(frame, "Two models.", "tab:two")
+    long, short = shown
+    assert long.startswith("{\\scriptsize\n\\begin{longtable}") and "\\begin{table}" not in long
+    assert "\\caption{Every model: 100\\% of them.}" in long and "\\label{tab:models}" in long
+    assert "\\endhead" in long and "mlp\\_b" in long and "dense\\_256" in long  # header repeats; cells escaped
+    assert short.startswith("\\begin{table}[htbp]") and "longtable" not in short
