@@ -152,18 +152,18 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame):
 # Where a label may sit relative to its point (offset in points, alignment), in order of preference:
 # just above or below it, level with it, then a little further above or below (never so far that it
 # reads as another point's label).
-_LABEL_PLACES = [((dx, dy), "left" if dx > 0 else "right", "bottom" if dy > 0 else "top")
-                 for dy in (2, -2) for dx in (3, -3)]
-_LABEL_PLACES += [((5, 0), "left", "center"), ((-5, 0), "right", "center")]
-_LABEL_PLACES += [((dx, dy), "left" if dx > 0 else "right", "bottom" if dy > 0 else "top")
-                  for dy in (6, -6) for dx in (3, -3)]
+def _corners(dy: int) -> list:
+    return [((dx, y), "left" if dx > 0 else "right", "bottom" if y > 0 else "top") for y in (dy, -dy) for dx in (3, -3)]
+
+
+_LABEL_PLACES = _corners(2) + [((5, 0), "left", "center"), ((-5, 0), "right", "center")] + _corners(6)
 
 
 def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
     """Name each point (points within 4 pt of each other share one label) with a label that stays inside
-    the axes and covers no earlier label, no other point and no line of the axes, at the first of ``_LABEL_PLACES`` that allows it; where none does, at
-    the place with the least overlap. Greedy, in the order given; call it once everything else is drawn
-    on the axes."""
+    the axes and covers no earlier label, no other point and no line of the axes, at the first of
+    ``_LABEL_PLACES`` that allows it; where none does, at the place with the least overlap. Greedy, in the
+    order given; call it once everything else is drawn on the axes."""
     ax.figure.draw_without_rendering()  # settles the axes' limits: placement is measured in display space
     renderer = ax.figure.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
@@ -181,7 +181,7 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
         covered = sum(overlap(box, b) for b in placed) + box.width * box.height - overlap(box, inside)
         return covered + 50.0 * ((obstacles >= box.p0) & (obstacles <= box.p1)).all(axis=1).sum()
 
-    # Points closer than a marker's width share one label ("a, b"): two labels there could not both sit near.
+    # Points about a marker apart share one label ("a, b"): two labels there could not both sit near.
     same_place = 4 * ax.figure.dpi / 72  # 4 points, in pixels
     groups: list[list[int]] = []
     for k, point in enumerate(points):
@@ -198,7 +198,7 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
         obstacles = np.concatenate([np.delete(points, group, axis=0), *on_lines])
         best = None
         for offset, ha, va in _LABEL_PLACES:
-            text = ax.annotate(str(name), xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
+            text = ax.annotate(name, xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
                                fontsize=fontsize)
             box = text.get_window_extent(renderer)
             score = cost(box, obstacles)

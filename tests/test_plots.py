@@ -31,3 +31,12 @@ def test_labels_of_close_points_overlap_neither_each_other_nor_the_axes_lines():
     line = ax.transData.transform(np.column_stack([np.linspace(7.4, 13, 200), np.linspace(0.9367, 0.9383, 200)]))
     assert not any(((line >= b.p0) & (line <= b.p1)).all(axis=1).any() for b in boxes)
     plt.close(fig)
+
+
+def test_points_on_top_of_each_other_share_one_label():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    xs, ys = [1.0, 1.0, 5.0], [0.5, 0.5001, 0.9]
+    ax.scatter(xs, ys)
+    texts = plots.label_points(ax, xs, ys, ["first", "second", "apart"])
+    assert [t.get_text() for t in texts] == ["first, second", "apart"]
+    plt.close(fig)
