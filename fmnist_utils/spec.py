@@ -13,8 +13,8 @@ from typing import Any, Mapping
 
 from .config import SEED
 
-CACHE_VERSION = 2  # bump when a change to a builder or to training invalidates stored models
-# 2: BatchNorm momentum 0.9
+CACHE_VERSION = 3  # bump when a change to a builder or to training invalidates stored models
+# 2: BatchNorm momentum 0.9; 3: augmentation shifts whole pixels (nearest, not bilinear)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,6 +21,15 @@ def test_augmentation_changes_images_in_training_only():
     np.testing.assert_allclose(np.asarray(block(x, training=False)), x)
 
 
+def test_shifts_move_whole_pixels_without_blending():
+    x = np.zeros((16, 28, 28, 1), np.float32)
+    x[:, 10:18, 10:18] = 0.5
+    out = np.asarray(augment.augmentation_block(flip=False, shift=2 / 28, seed=4)(x, training=True))
+    assert set(np.unique(out)) <= {0.0, 0.5}  # no interpolated grey between the square and the background
+    assert (out == 0.5).sum(axis=(1, 2, 3)).tolist() == [64] * 16  # the square moves whole, never cut by the border
+    assert not np.array_equal(out, x)
+
+
 def test_flip_is_an_involution():
     x = _images()
     np.testing.assert_array_equal(augment.flip_horizontal(augment.flip_horizontal(x)), x)
