@@ -166,7 +166,8 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
 
 
 # Package modules that only present results: a change to them never makes a step's results stale.
-PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py", "verify.py", "bench.py"}
+PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py", "verify.py", "bench.py",
+                "architecture.py"}
 # Steps that read another step's results (05 branches from the best CNN of 03 and 04).
 UPSTREAM = {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}
 

@@ -63,17 +63,3 @@ def test_first_bn_false_leaves_only_the_first_conv_unnormalised(arch, hparams):
 
     assert all(conv_then_bn(models.build_model(arch, **hparams)))
     assert conv_then_bn(models.build_model(arch, first_bn=False, **hparams)) == [False, True]
-
-
-@pytest.mark.parametrize("arch, hparams, words", [
-    ("linear", {}, "softmax 10"),
-    ("mlp", {"hidden_units": [128], "activation": "tanh"}, "dense 128 tanh, softmax 10"),
-    ("mlp", {"hidden_units": [128], "activation": None}, "dense 128 linear, softmax 10"),
-    ("mlp", {"hidden_units": [512, 256, 64], "dropout": 0.2}, "dense 512-256-64 (dropout 0.2 after each), softmax 10"),
-    ("cnn_2conv", {"augment": {"flip": True, "shift": 0.0}},
-     "flip, conv16 3×3, pool 2, dropout 0.25, conv32 3×3, pool 2, dropout 0.25, dense 256, dropout 0.5, softmax 10"),
-    ("vgg_bn", {"blocks": [[32], [64]], "first_bn": False},
-     "conv32 3×3, pool 2, dropout 0.15, conv64 3×3+BN, pool 2, dropout 0.15, dense 256+BN, dropout 0.3, softmax 10"),
-])
-def test_describe_lists_the_layers_in_order(arch, hparams, words):
-    assert models.describe(models.build_model(arch, **hparams)) == words
