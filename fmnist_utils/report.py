@@ -170,13 +170,15 @@ def ablation_table(records: list[dict]) -> pd.DataFrame:
     """The recipe ladder of notebook 03 as printed: each step against the model it builds on, on validation."""
     from .claims import format_p
 
-    rows = {}
+    rows, before = {}, None
     for r in records:
         first = pd.isna(r["val_p"])
-        rows[r["ingredient"]] = {"model": r["model"], "val. accuracy": pct(r["val_accuracy"]),
+        rows[r["ingredient"]] = {"model": r["model"], "builds on": r.get("compared_with") or before or "",
+                                 "val. accuracy": pct(r["val_accuracy"]),
                                  "change": "" if first else f"{100 * r['val_change']:+.2f}",
                                  "McNemar (val.)": "" if first else format_p(r["val_p"]),
                                  "s / epoch": f"{r['seconds_per_epoch']:.1f}"}
+        before = r["model"]
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

@@ -90,15 +90,19 @@ def test_listing_joins_with_and():
     assert report.listing(["a", "b", "c"]) == "a, b and c"
 
 
-def test_ablation_table_compares_each_step_with_the_one_before():
+def test_ablation_table_compares_each_step_with_the_model_it_builds_on():
     records = [{"ingredient": "start", "model": "a", "val_accuracy": 0.9, "seconds_per_epoch": 20.0,
                 "val_change": float("nan"), "val_p": float("nan")},
                {"ingredient": "+ more", "model": "b", "val_accuracy": 0.9123, "seconds_per_epoch": 21.04,
-                "val_change": 0.0123, "val_p": 0.0004}]
+                "val_change": 0.0123, "val_p": 0.0004},  # older results: no "compared_with", the step before
+               {"ingredient": "+ other", "model": "c", "val_accuracy": 0.91, "seconds_per_epoch": 30.0,
+                "val_change": 0.01, "val_p": 0.2, "compared_with": "a"}]
     table = report.ablation_table(records)
-    assert list(table.index) == ["start", "+ more"]
+    assert list(table.index) == ["start", "+ more", "+ other"]
     assert table.loc["start", "change"] == "" and table.loc["start", "McNemar (val.)"] == ""
-    assert table.loc["+ more"].tolist() == ["b", "91.23%", "+1.23", "p < 0.001", "21.0"]
+    assert table.loc["start", "builds on"] == ""
+    assert table.loc["+ more"].tolist() == ["b", "a", "91.23%", "+1.23", "p < 0.001", "21.0"]
+    assert table.loc["+ other", "builds on"] == "a"
 
 
 def test_a_long_table_breaks_across_pages_and_a_short_one_floats(monkeypatch):
