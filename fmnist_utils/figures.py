@@ -44,6 +44,16 @@ def error_gallery(profile: Profile, model: str, figure: str, n: int = 24) -> pd.
     return gallery
 
 
+def report_003_targets() -> dict[str, float]:
+    """Report 003's published test accuracies of its best single CNN and its ensemble, by label."""
+    from .report import references  # the source reports' published numbers, in one file
+
+    refs = references().query("source == 'report 003' and metric == 'test'")
+    best = refs.groupby("family")["published"].max()
+    return {f"report 003, {what}: {100 * best[family]:.2f}%": best[family]
+            for family, what in (("cnn", "best single CNN"), ("ensemble", "ensemble"))}
+
+
 def ensemble_figures(profile: Profile) -> None:
     """Accuracy against ensemble size, and the reliability diagram of the ensemble and its best member."""
     summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
@@ -55,7 +65,8 @@ def ensemble_figures(profile: Profile) -> None:
     growth = pd.DataFrame(summary["extra"]["ensemble_growth"])
     singles = pd.DataFrame({n: {"minutes": m["train_seconds"] / 60, "accuracy": m["test_accuracy"]}
                             for n, m in summary["models"].items() if m["family"] == "cnn"}).T
-    plots.save_figure(plots.accuracy_vs_minutes(singles, growth), "ensemble_frontier", profile.figures_dir)
+    plots.save_figure(plots.accuracy_vs_minutes(singles, growth, report_003_targets()), "ensemble_frontier",
+                      profile.figures_dir)
     bins = {"best member": evaluate.calibration_bins(y_test, probs[single].astype(np.float32)),
             "ensemble (soft vote)": evaluate.calibration_bins(y_test, probs[name].astype(np.float32))}
     plots.save_figure(plots.reliability_diagram(bins), "ensemble_reliability", profile.figures_dir)

@@ -135,13 +135,16 @@ def ensemble_size_curve(by_size: pd.DataFrame):
     return fig
 
 
-def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame):
+def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references: dict[str, float] | None = None):
     """Test accuracy against training minutes: single models (points, labelled by ``singles.index``)
-    and an ensemble as it grows (a line through ``growth``'s train_minutes and test_accuracy)."""
+    and an ensemble as it grows (a line through ``growth``'s train_minutes and test_accuracy).
+    ``references``: published accuracies to reach (label → accuracy), drawn as dashed horizontal lines."""
     fig, ax = plt.subplots(figsize=(WIDTH * 0.75, 3.0))
     ax.scatter(singles["minutes"], singles["accuracy"], s=14, color="C0", label="single CNN", zorder=3)
     ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
             label="ensemble, members added in the order chosen on validation")
+    for (label, accuracy), style in zip((references or {}).items(), ["--", ":", "-."]):
+        ax.axhline(accuracy, color="0.4", linestyle=style, linewidth=0.9, label=label)
     ax.set(xlabel="training minutes", ylabel="test accuracy")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)  # off the points
     ranked = singles.sort_values("accuracy", ascending=False)  # the best models get the preferred places
@@ -168,8 +171,9 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
     renderer = ax.figure.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
     points = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
-    on_lines = [ax.transData.transform(np.column_stack([np.interp(t, np.arange(len(x)), x)
-                                                        for x in line.get_data()]))
+    # Each line in its own coordinates (a horizontal line spans the axes: x in axes fractions).
+    on_lines = [line.get_transform().transform(np.column_stack([np.interp(t, np.arange(len(x)), x)
+                                                                for x in line.get_data()]))
                 for line in ax.lines
                 for t in [np.linspace(0, len(line.get_xdata()) - 1, 50 * len(line.get_xdata()))]]
 

@@ -37,3 +37,12 @@ def test_redraw_from_results_files_only(tmp_profile):
     first = {p.name: p.read_bytes() for p in tmp_profile.figures_dir.iterdir()}
     figures.redraw(tmp_profile)
     assert {p.name: p.read_bytes() for p in tmp_profile.figures_dir.iterdir()} == first
+
+
+def test_report_003_targets_come_from_the_references_file():
+    from fmnist_utils import figures, report
+
+    refs = report.references().query("source == 'report 003' and metric == 'test'")
+    targets = figures.report_003_targets()
+    assert sorted(targets.values()) == sorted(refs.groupby("family")["published"].max()[["cnn", "ensemble"]])
+    assert all(f"{100 * v:.2f}%" in label for label, v in targets.items())

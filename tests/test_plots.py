@@ -3,6 +3,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from fmnist_utils import plots  # noqa: E402
 
@@ -40,3 +41,26 @@ def test_points_on_top_of_each_other_share_one_label():
     texts = plots.label_points(ax, xs, ys, ["first", "second", "apart"])
     assert [t.get_text() for t in texts] == ["first, second", "apart"]
     plt.close(fig)
+
+
+def test_frontier_draws_each_reference_accuracy_as_a_labelled_line():
+    singles = pd.DataFrame({"minutes": [5.0, 9.0], "accuracy": [0.935, 0.94]}, index=["a", "b"])
+    growth = pd.DataFrame({"train_minutes": [9.0, 14.0], "test_accuracy": [0.94, 0.944]})
+    fig = plots.accuracy_vs_minutes(singles, growth, {"theirs: 95.09%": 0.9509})
+    ax = fig.axes[0]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [line.get_ydata()[0] for line in dashed] == [0.9509]
+    assert "theirs: 95.09%" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_ylim()[1] >= 0.9509  # the line is inside the axes, not clipped away
+
+
+def test_labels_keep_off_a_line_across_the_axes():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.scatter([1.0, 2.0], [0.5, 0.9])
+    ax.set(xlim=(0, 3), ylim=(0, 1))
+    line = ax.axhline(0.53)  # just above the first point: a label above it would cross the line
+    texts = plots.label_points(ax, [1.0], [0.5], ["a"])
+    fig.canvas.draw()
+    box = texts[0].get_window_extent()
+    y = line.get_transform().transform([[0.5, 0.53]])[0, 1]
+    assert not box.y0 <= y <= box.y1
