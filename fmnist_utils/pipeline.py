@@ -216,6 +216,16 @@ def trained_artifacts(artifacts_dir: Path) -> set[str]:
             for p in Path(artifacts_dir).glob(pattern)}
 
 
+def record_run(profile: Profile, name: str, seconds: float, trained: int, inputs: dict) -> None:
+    """Record a notebook's run. A training run recorded for other inputs measured other code (more or
+    fewer models, other networks), so it never stands for this code's cold-run time: it is dropped first."""
+    if results.step_path(profile.results_dir, name).is_file() and \
+            results.load_step(profile.results_dir, name).get("inputs") != inputs:
+        results.update_step(profile.results_dir, profile.name, name,
+                            lambda step: step.get("run", {}).pop("training_run", None))
+    results.record_notebook(profile.results_dir, profile.name, name, seconds, trained, inputs)
+
+
 def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path | None:
     """Execute a notebook and record its run time and input digests; with ``if_stale``, only when
     its results are not current with the code (see :func:`step_state`)."""
@@ -231,7 +241,7 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     before = trained_artifacts(profile.artifacts_dir)
     seconds = execute(source, target, profile)
     trained = len(trained_artifacts(profile.artifacts_dir) - before)
-    results.record_notebook(profile.results_dir, profile.name, name, seconds, trained, inputs)
+    record_run(profile, name, seconds, trained, inputs)
     print(f"{name}: executed in {seconds:.0f} s, {trained} models/trials trained -> {relative(target)}")
     return target
 

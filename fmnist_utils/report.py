@@ -6,6 +6,7 @@ typed by hand. Outputs carry both LaTeX (for the PDF) and Markdown (for Jupyter)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -57,6 +58,11 @@ def listing(items) -> str:
     """['a'] → 'a'; ['a', 'b'] → 'a and b'; ['a', 'b', 'c'] → 'a, b and c'."""
     items = list(items)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def code_names(text: str) -> str:
+    """Model names (``cnn_…``, ``mlp_…``) in a label set in code type, as the prose sets them."""
+    return re.sub(r"\b((?:cnn|mlp)_\w+)", r"`\1`", text)
 
 
 def points(difference: float) -> str:

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from fmnist_utils import pipeline
+from fmnist_utils import pipeline, results
 
 
 def _notebook(path, *cells):
@@ -76,7 +76,6 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     import json
     import shutil
 
-    from fmnist_utils import results
     from fmnist_utils.config import NOTEBOOKS_DIR, ROOT
 
     repo = tmp_path / "repo"
@@ -120,3 +119,14 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     results.record_model(rd, "quick", "c", {"family": "cnn", "notebook": "03_cnn_stages", "val_accuracy": 0.9})
     assert pipeline.step_state(step, tmp_profile) == ("stale", ["upstream"])
     assert any("05_ensemble" in line and "stale" in line and "upstream" in line for line in pipeline.status(tmp_profile))
+
+
+def test_a_training_run_of_other_code_never_stands_for_the_cold_run(tmp_profile):
+    rd, step = tmp_profile.results_dir, "05_ensemble"
+    old, new = {"notebook": "old"}, {"notebook": "new"}
+    pipeline.record_run(tmp_profile, step, 1260.0, 15, old)
+    pipeline.record_run(tmp_profile, step, 30.0, 0, old)  # a warm rerun of the same code keeps the cold time
+    assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 1260.0, "models_trained": 15}
+    pipeline.record_run(tmp_profile, step, 800.0, 10, new)  # new code trains fewer models: its time counts
+    assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 800.0, "models_trained": 10}
+    assert results.load_step(rd, step)["inputs"] == new

@@ -118,3 +118,9 @@ def test_a_long_table_breaks_across_pages_and_a_short_one_floats(monkeypatch):
     assert "\\caption{Every model: 100\\% of them.}" in long and "\\label{tab:models}" in long
     assert "\\endhead" in long and "mlp\\_b" in long and "dense\\_256" in long  # header repeats; cells escaped
     assert short.startswith("\\begin{table}[htbp]") and "longtable" not in short
+
+
+def test_model_names_in_a_label_are_set_in_code_type():
+    assert report.code_names("a longer schedule for cnn_recipe_deep") == "a longer schedule for `cnn_recipe_deep`"
+    assert report.code_names("mlp_256 and cnn_final, then a third conv") == "`mlp_256` and `cnn_final`, then a third conv"
+    assert report.code_names("test-time flips") == "test-time flips"
