@@ -58,7 +58,7 @@ test: $(STAMP) ## run the unit tests
 $(NOTEBOOKS): | $(STAMP)
 	$(RUN) notebook $@ --profile $(PROFILE) $(if $(FORCE),,--if-stale)
 
-# 05 branches from the best CNN of 03 and 04.
+# 05 trains copies of the best CNN of 03 and 04 and ensembles them with every CNN of both.
 05_ensemble: 03_cnn_stages 04_hyperband_tuning
 
 retrain: $(NOTEBOOKS) ## rerun, in order, the steps whose results are not current with the code

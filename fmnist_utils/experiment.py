@@ -82,10 +82,10 @@ class Study:
         return Experiment(name, train, entry, val_probs, test_probs)
 
     def record_ensemble(self, name: str, members: list[Experiment], base_name: str, base_entry: dict,
-                        branch_spec: ModelSpec, trained_here: list[Experiment]) -> tuple[dict, np.ndarray]:
+                        member_spec: ModelSpec, trained_here: list[Experiment]) -> tuple[dict, np.ndarray]:
         """Soft-vote ``members`` and record the ensemble; returns its entry and soft-vote test probabilities.
 
-        ``members`` may mix branches of ``base_name`` (trained with ``branch_spec``) and models other
+        ``members`` may mix branches of ``base_name`` or new seeds of it (trained with ``member_spec``) and models other
         notebooks recorded; ``trained_here``: the models this notebook trained, whose test probabilities
         are stored with the ensemble's. The ensemble's training time is its members' plus, when a branch is
         among them, its base model's (once)."""
@@ -99,9 +99,9 @@ class Study:
         (_, y_val), (_, y_test) = self.splits["val"], self.splits["test"]
         entry = registry_entry(
             "ensemble", self.notebook, y_val, soft_val, y_test, soft_test,
-            params=sum(m.entry["params"] for m in members), epochs=branch_spec.train.epochs,
+            params=sum(m.entry["params"] for m in members), epochs=member_spec.train.epochs,
             train_seconds=ensemble_seconds(members, base_name, base_entry["train_seconds"]), n_boot=self.profile.bootstrap_samples,
-            spec={**branch_spec.to_dict(), "members": len(members), "voting": "soft"})
+            spec={**member_spec.to_dict(), "members": len(members), "voting": "soft"})
         member_acc = np.array([m.entry["test_accuracy"] for m in members])
         entry.update(members=names, branches=branches, member_test_accuracy_mean=float(member_acc.mean()),
                      member_test_accuracy_std=float(member_acc.std()),

@@ -168,7 +168,7 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
 # Package modules that only present results: a change to them never makes a step's results stale.
 PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py", "verify.py", "bench.py",
                 "architecture.py"}
-# Steps that read another step's results (05 branches from the best CNN of 03 and 04).
+# Steps that read another step's results (05 trains copies of the best CNN of 03 and 04).
 UPSTREAM = {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}
 
 
@@ -216,13 +216,25 @@ def trained_artifacts(artifacts_dir: Path) -> set[str]:
             for p in Path(artifacts_dir).glob(pattern)}
 
 
-def record_run(profile: Profile, name: str, seconds: float, trained: int, inputs: dict) -> None:
+def recorded_models(profile: Profile, name: str) -> dict | None:
+    """The model entries a step's results file holds (None before its first run)."""
+    if not results.step_path(profile.results_dir, name).is_file():
+        return None
+    return results.load_step(profile.results_dir, name).get("models", {})
+
+
+def record_run(profile: Profile, name: str, seconds: float, trained: int, inputs: dict,
+               models_before: dict | None = None) -> None:
     """Record a notebook's run. A training run recorded for other inputs measured other code (more or
-    fewer models, other networks), so it never stands for this code's cold-run time: it is dropped first."""
-    if results.step_path(profile.results_dir, name).is_file() and \
-            results.load_step(profile.results_dir, name).get("inputs") != inputs:
-        results.update_step(profile.results_dir, profile.name, name,
-                            lambda step: step.get("run", {}).pop("training_run", None))
+    fewer models, other networks), so it is dropped first, unless this run recorded exactly the model
+    entries that step held before it (``models_before``): then the change did not touch what the step
+    trains (the cache key of every model hashes all that determines it), and the training run still
+    measures what a cold run of this code costs."""
+    if results.step_path(profile.results_dir, name).is_file():
+        step = results.load_step(profile.results_dir, name)
+        if step.get("inputs") != inputs and step.get("models", {}) != models_before:
+            results.update_step(profile.results_dir, profile.name, name,
+                                lambda step: step.get("run", {}).pop("training_run", None))
     results.record_notebook(profile.results_dir, profile.name, name, seconds, trained, inputs)
 
 
@@ -238,10 +250,10 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     target = profile.notebooks_out_dir / source.name
     inputs = input_digests(name, profile)
-    before = trained_artifacts(profile.artifacts_dir)
+    before, models_before = trained_artifacts(profile.artifacts_dir), recorded_models(profile, name)
     seconds = execute(source, target, profile)
     trained = len(trained_artifacts(profile.artifacts_dir) - before)
-    record_run(profile, name, seconds, trained, inputs)
+    record_run(profile, name, seconds, trained, inputs, models_before)
     print(f"{name}: executed in {seconds:.0f} s, {trained} models/trials trained -> {relative(target)}")
     return target
 

@@ -130,3 +130,18 @@ def test_a_training_run_of_other_code_never_stands_for_the_cold_run(tmp_profile)
     pipeline.record_run(tmp_profile, step, 800.0, 10, new)  # new code trains fewer models: its time counts
     assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 800.0, "models_trained": 10}
     assert results.load_step(rd, step)["inputs"] == new
+
+
+def test_a_training_run_stands_when_new_code_records_the_same_models(tmp_profile):
+    rd, step = tmp_profile.results_dir, "03_cnn_stages"
+    entry = {"family": "cnn", "notebook": step, "val_accuracy": 0.95, "spec": {"arch": "vgg_bn"}}
+    results.record_model(rd, tmp_profile.name, "cnn_a", entry)
+    pipeline.record_run(tmp_profile, step, 4980.0, 13, {"package": "old"})
+    before = pipeline.recorded_models(tmp_profile, step)
+    # Other code (a setting another step reads) that records the very same models: the cold time stands.
+    pipeline.record_run(tmp_profile, step, 120.0, 0, {"package": "new"}, before)
+    assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 4980.0, "models_trained": 13}
+    # Code that changes a model's entry: the cold time measured other models, so it goes.
+    results.record_model(rd, tmp_profile.name, "cnn_a", {**entry, "val_accuracy": 0.96})
+    pipeline.record_run(tmp_profile, step, 130.0, 0, {"package": "newer"}, before)
+    assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 130.0, "models_trained": 0}
