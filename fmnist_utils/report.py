@@ -195,6 +195,16 @@ def references() -> pd.DataFrame:
     return frame.fillna({"ours": ""})
 
 
+def member_epochs(entry: dict, models: dict) -> str:
+    """A model's epochs in words; for an ensemble, its members' range (a member not in ``models`` was
+    trained for the ensemble, for the ensemble's own epochs)."""
+    if "members" not in entry:
+        return plural(entry["epochs"], "epoch")
+    epochs = sorted({models.get(m, entry)["epochs"] for m in entry["members"]})
+    span = f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]}–{epochs[-1]}"
+    return f"{len(entry['members'])} members of {span} epochs"
+
+
 def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
     """Every published number of the source reports next to ours for the same experiment and metric
     (report 001 published validation accuracies: those rows compare validation), the difference in
@@ -206,7 +216,7 @@ def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
         mine = ours[key] if ours else None
         metric = "" if r["metric"] == "test" else f" ({r['metric']})"
         epochs = (f"{r['their_epochs']} vs {ours['epochs']} epochs; " if ours and pd.notna(r["their_epochs"])
-                  else f"ours {ours['epochs']} epochs; " if ours else "")
+                  else f"ours {member_epochs(ours, summary['models'])}; " if ours else "")
         rows[f"{r['source'].split()[-1]}: {r['experiment']}{metric}"] = {
             "theirs": pct(r["published"]), "ours": pct(mine) if ours else "—", "our model": r["ours"] or "—",
             "diff.": f"{100 * (mine - r['published']):+.2f}" if ours else "—",
@@ -215,4 +225,5 @@ def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["pct", "ci", "listing", "points", "gap", "plural", "minutes", "augmentation", "show", "table", "figure", "fig",
-           "tab", "model_rows", "recipe", "ablation_table", "references", "reproduction_table", "load_summary"]
+           "tab", "model_rows", "recipe", "ablation_table", "references", "member_epochs", "reproduction_table",
+           "load_summary"]

@@ -71,6 +71,14 @@ def test_reproduction_table_compares_the_same_metric():
     assert table.loc["002: z", "ours"] == "—" and table.loc["002: z", "diff."] == "—"
 
 
+def test_an_ensembles_epochs_are_its_members_range():
+    models = {"a": {"epochs": 30}, "b": {"epochs": 18}}
+    ens = {"epochs": 19, "members": ["new_00", "a", "b"]}  # new_00: trained for the ensemble, 19 epochs
+    assert report.member_epochs(ens, models) == "3 members of 18–30 epochs"
+    assert report.member_epochs({"epochs": 19, "members": ["new_00", "new_01"]}, models) == "2 members of 19 epochs"
+    assert report.member_epochs({"epochs": 1}, models) == "1 epoch"
+
+
 def test_published_references_name_recorded_models_and_known_metrics():
     refs = report.references()
     assert set(refs["metric"]) <= {"test", "validation"}
