@@ -52,6 +52,7 @@ def test_frontier_draws_each_reference_accuracy_as_a_labelled_line():
     assert [line.get_ydata()[0] for line in dashed] == [0.9509]
     assert "theirs: 95.09%" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert ax.get_ylim()[1] >= 0.9509  # the line is inside the axes, not clipped away
+    assert ax.get_xscale() == "log"  # minutes span two decades: the short runs would crowd on a linear axis
 
 
 def test_labels_keep_off_a_line_across_the_axes():
