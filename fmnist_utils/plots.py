@@ -139,7 +139,7 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references:
     """Test accuracy against training minutes: single models (points, labelled by ``singles.index``)
     and an ensemble as it grows (a line through ``growth``'s train_minutes and test_accuracy).
     ``references``: published accuracies to reach (label → accuracy), drawn as dashed horizontal lines."""
-    fig, ax = plt.subplots(figsize=(WIDTH * 0.8, 3.6))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
     ax.set_xscale("log")  # the single CNNs crowd the first minutes; the ensemble's line runs on for an hour
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
