@@ -50,18 +50,6 @@ def accuracy_by_size(member_probs: np.ndarray, y_true: np.ndarray, n_orders: int
                          "min": accs.min(0), "max": accs.max(0)})
 
 
-def member_epochs(seconds_per_epoch: float, members: int, max_epochs: int, budget_minutes: float | None) -> int:
-    """Epochs per member: ``max_epochs``, reduced so that all members fit the training budget.
-
-    ``seconds_per_epoch`` is measured on the base model (its recorded training time / epochs).
-    Never fewer than one epoch.
-    """
-    if budget_minutes is None:
-        return max_epochs
-    affordable = int(budget_minutes * 60 / (members * seconds_per_epoch))
-    return max(1, min(max_epochs, affordable))
-
-
 def member_config(base: TrainConfig, epochs: int, start: str, branch_lr_factor: float = 0.5) -> TrainConfig:
     """The training recipe of one member, derived from the base model's recipe ``base``.
 

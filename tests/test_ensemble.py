@@ -37,13 +37,6 @@ def test_accuracy_by_size():
     assert min(single_accs) <= table.iloc[0]["mean"] <= max(single_accs)
 
 
-def test_member_epochs_fit_the_budget():
-    assert ensemble.member_epochs(40.0, 15, 12, budget_minutes=45) == 4   # 2700 s / (15 · 40 s)
-    assert ensemble.member_epochs(10.0, 15, 12, budget_minutes=45) == 12  # capped by max_epochs
-    assert ensemble.member_epochs(500.0, 15, 12, budget_minutes=45) == 1  # never zero
-    assert ensemble.member_epochs(40.0, 3, 2, budget_minutes=None) == 2
-
-
 BASE_RECIPE = {"epochs": 12, "batch_size": 128, "learning_rate": 2e-3, "schedule": "cosine", "warmup_epochs": 1,
                "patience": None, "weight_decay": 0.0}
 
