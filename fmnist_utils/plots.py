@@ -156,20 +156,24 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references:
 
 
 # Where a label may sit relative to its point (offset in points, alignment), in order of preference:
-# just above or below it, level with it, then a little further above or below (never so far that it
-# reads as another point's label).
-def _corners(dy: int) -> list:
-    return [((dx, y), "left" if dx > 0 else "right", "bottom" if y > 0 else "top") for y in (dy, -dy) for dx in (3, -3)]
+# just above or below it, level with it, a little further above or below, then, with a leader line to
+# the point, further off where a crowd leaves room.
+def _corners(dx: int, dy: int) -> list:
+    return [((x, y), "left" if x > 0 else "right", "bottom" if y > 0 else "top") for y in (dy, -dy) for x in (dx, -dx)]
 
 
-_LABEL_PLACES = _corners(2) + [((5, 0), "left", "center"), ((-5, 0), "right", "center")] + _corners(6)
+_LEADER_BEYOND = 8  # points: a label set further off than this gets a leader line
+_LABEL_PLACES = (_corners(3, 2) + [((5, 0), "left", "center"), ((-5, 0), "right", "center")] + _corners(3, 6)
+                 + _corners(12, 12) + [((18, 0), "left", "center"), ((-18, 0), "right", "center")]
+                 + _corners(20, 22))
 
 
 def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
     """Name each point (points within 4 pt of each other share one label) with a label that stays inside
-    the axes and covers no earlier label, no other point and no line of the axes, at the first of
-    ``_LABEL_PLACES`` that allows it; where none does, at the place with the least overlap. Greedy, in the
-    order given; call it once everything else is drawn on the axes."""
+    the axes, covers no earlier label, no other point and no line of the axes, and sits nearer its own point
+    than any other, at the first of ``_LABEL_PLACES`` that allows it; where none does, at the place with the
+    least overlap. The farther places draw a thin leader line to the point, so no label is read as a
+    neighbour's. Greedy, in the order given; call it once everything else is drawn on the axes."""
     ax.figure.draw_without_rendering()  # settles the axes' limits: placement is measured in display space
     renderer = ax.figure.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
@@ -183,13 +187,25 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
     def overlap(a, b) -> float:
         return max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
 
-    def cost(box, obstacles) -> float:
-        """0 for a free place; else label area covered, plus a point's worth per obstacle covered."""
+    def distance(box, xy) -> np.ndarray:
+        """Pixels from each point of ``xy`` to the nearest edge of ``box`` (0 inside)."""
+        dx = np.maximum.reduce([box.x0 - xy[:, 0], np.zeros(len(xy)), xy[:, 0] - box.x1])
+        dy = np.maximum.reduce([box.y0 - xy[:, 1], np.zeros(len(xy)), xy[:, 1] - box.y1])
+        return np.hypot(dx, dy)
+
+    def cost(box, obstacles, own, others, leader: bool) -> float:
+        """0 for a free place; else label area covered, plus a point's worth per obstacle covered and
+        per other point as near the label as its own (unless a leader line says whose it is)."""
         covered = sum(overlap(box, b) for b in placed) + box.width * box.height - overlap(box, inside)
-        return covered + 50.0 * ((obstacles >= box.p0) & (obstacles <= box.p1)).all(axis=1).sum()
+        reach = box.padded(pad)  # a marker is a disc, not a point
+        covered += 50.0 * ((obstacles >= reach.p0) & (obstacles <= reach.p1)).all(axis=1).sum()
+        if not leader and len(others):
+            covered += 50.0 * (distance(box, others) <= distance(box, own[None])[0] + same_place).sum()
+        return covered
 
     # Points about a marker apart share one label ("a, b"): two labels there could not both sit near.
     same_place = 4 * ax.figure.dpi / 72  # 4 points, in pixels
+    pad = 2 * ax.figure.dpi / 72  # a small marker's radius, in pixels
     groups: list[list[int]] = []
     for k, point in enumerate(points):
         near = [g for g in groups if np.hypot(*(points[g[0]] - point)) < same_place]
@@ -202,13 +218,17 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
     placed, texts = [], []
     for group in groups:
         xy, name = xys[group[0]], ", ".join(str(names[i]) for i in group)
-        obstacles = np.concatenate([np.delete(points, group, axis=0), *on_lines])
+        others = np.delete(points, group, axis=0)
+        obstacles = np.concatenate([others, *on_lines])
         best = None
         for offset, ha, va in _LABEL_PLACES:
+            leader = max(map(abs, offset)) > _LEADER_BEYOND
             text = ax.annotate(name, xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
-                               fontsize=fontsize)
+                               fontsize=fontsize,
+                               arrowprops=dict(arrowstyle="-", color="0.45", linewidth=0.5, shrinkA=1, shrinkB=3)
+                               if leader else None)
             box = text.get_window_extent(renderer)
-            score = cost(box, obstacles)
+            score = cost(box, obstacles, points[group[0]], others, leader)
             if best is None or score < best[0]:
                 if best is not None:
                     best[1].remove()

@@ -65,3 +65,21 @@ def test_labels_keep_off_a_line_across_the_axes():
     box = texts[0].get_window_extent()
     y = line.get_transform().transform([[0.5, 0.53]])[0, 1]
     assert not box.y0 <= y <= box.y1
+
+
+def test_each_label_is_nearest_its_own_point_or_drawn_with_a_leader_line():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    xs, ys = [4.7, 5.2, 5.5, 10.4], [0.9375, 0.9370, 0.9343, 0.9385]  # the frontier's cnn_recipe crowd
+    ax.scatter(xs, ys)
+    ax.set(xlim=(0.8, 80), ylim=(0.90, 0.955), xscale="log")
+    texts = plots.label_points(ax, xs, ys, ["cnn_recipe", "cnn_recipe_seed2", "cnn_recipe_deeper", "cnn_recipe_deep"])
+    renderer = fig.canvas.get_renderer()
+    points = ax.transData.transform(np.column_stack([xs, ys]))
+    for k, text in enumerate(texts):
+        if text.arrow_patch is not None:
+            continue
+        box = text.get_window_extent(renderer)
+        gaps = [np.hypot(max(box.x0 - x, 0, x - box.x1), max(box.y0 - y, 0, y - box.y1)) for x, y in points]
+        assert int(np.argmin(gaps)) == k, text.get_text()
+    assert any(t.arrow_patch is not None for t in texts)  # the crowd needs at least one leader line
+    plt.close(fig)
