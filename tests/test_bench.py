@@ -19,11 +19,37 @@ def test_time_to_accuracy_reports_an_unreached_target_as_none(synthetic_splits):
     assert [c["seconds"] for c in run["curve"]] == sorted(c["seconds"] for c in run["curve"])
 
 
-def test_the_two_recipes_share_report_004s_widths():
-    ours = models.build_model(bench.OURS.arch, **bench.OURS.hparams)
-    baseline = models.build_model(bench.BASELINE.arch, **bench.BASELINE.hparams)
-    conv_filters = [[layer.filters for layer in m.layers if hasattr(layer, "filters")] for m in (ours, baseline)]
-    assert conv_filters[0] == conv_filters[1] == [16, 32]
+def test_every_candidate_recipe_keeps_report_004s_widths():
+    nets = [models.build_model(s.arch, **s.hparams) for s in [bench.BASELINE, *bench.CANDIDATES]]
+    conv_filters = [[layer.filters for layer in m.layers if hasattr(layer, "filters")] for m in nets]
+    assert all(filters == [16, 32] for filters in conv_filters)
+    dense = [[layer.units for layer in m.layers if hasattr(layer, "units")] for m in nets]
+    assert all(units == dense[0] for units in dense)
+
+
+def test_time_to_accuracy_can_watch_the_validation_split(synthetic_splits):
+    run = bench.time_to_accuracy(SPEC, synthetic_splits, target=1.01, watch="val")
+    assert all(set(c) == {"epoch", "seconds", "val_accuracy"} for c in run["curve"])
+
+
+def _run(seconds, final):
+    return {"seconds_to_target": seconds, "curve": [{"val_accuracy": final}]}
+
+
+def test_select_recipe_takes_the_fastest_to_the_target_on_validation(monkeypatch):
+    runs = {"slow": _run(50.0, 0.95), "fast": _run(40.0, 0.93), "never": _run(None, 0.97)}
+    watched = []
+    monkeypatch.setattr(bench, "time_to_accuracy",
+                        lambda spec, splits, target, watch: watched.append(watch) or runs[spec])
+    chosen, all_runs = bench.select_recipe(["slow", "fast", "never"], {}, 0.92)
+    assert chosen == "fast" and all_runs == list(runs.values())
+    assert watched == ["val"] * 3, "the test set plays no part in the choice"
+
+
+def test_select_recipe_falls_back_to_the_best_final_validation_accuracy(monkeypatch):
+    runs = {"a": _run(None, 0.90), "b": _run(None, 0.91)}
+    monkeypatch.setattr(bench, "time_to_accuracy", lambda spec, splits, target, watch: runs[spec])
+    assert bench.select_recipe(["a", "b"], {}, 0.92)[0] == "b"
 
 
 def test_time_to_accuracy_and_throughput_train_in_the_requested_precision(synthetic_splits, monkeypatch):
