@@ -1,3 +1,5 @@
+import pytest
+
 from fmnist_utils import bench, models
 from fmnist_utils.spec import ModelSpec, TrainConfig
 
@@ -32,6 +34,9 @@ def test_time_to_accuracy_can_watch_the_validation_split(synthetic_splits):
     assert all(set(c) == {"epoch", "seconds", "val_accuracy"} for c in run["curve"])
 
 
+VAL_ONLY = {"val": (None, [0] * 6000)}  # select_recipe reads only the validation split's size
+
+
 def _run(seconds, final):
     return {"seconds_to_target": seconds, "curve": [{"val_accuracy": final}]}
 
@@ -39,17 +44,25 @@ def _run(seconds, final):
 def test_select_recipe_takes_the_fastest_to_the_target_on_validation(monkeypatch):
     runs = {"slow": _run(50.0, 0.95), "fast": _run(40.0, 0.93), "never": _run(None, 0.97)}
     watched = []
+    targets = []
     monkeypatch.setattr(bench, "time_to_accuracy",
-                        lambda spec, splits, target, watch: watched.append(watch) or runs[spec])
-    chosen, all_runs = bench.select_recipe(["slow", "fast", "never"], {}, 0.92)
+                        lambda spec, splits, target, watch: targets.append(target) or watched.append(watch) or runs[spec])
+    chosen, all_runs = bench.select_recipe(["slow", "fast", "never"], VAL_ONLY, 0.92)
     assert chosen == "fast" and all_runs == list(runs.values())
     assert watched == ["val"] * 3, "the test set plays no part in the choice"
+    assert targets == [bench.confident_target(0.92, 6000)] * 3
+
+
+def test_confident_target_lies_above_the_target_by_a_shrinking_margin():
+    assert bench.confident_target(0.92, 6000) == pytest.approx(0.92 + 1.645 * (0.92 * 0.08 / 6000) ** 0.5)
+    assert 0.925 < bench.confident_target(0.92, 6000) < bench.confident_target(0.92, 1000)
+    assert bench.confident_target(0.92, 10 ** 12) == pytest.approx(0.92, abs=1e-6)
 
 
 def test_select_recipe_falls_back_to_the_best_final_validation_accuracy(monkeypatch):
     runs = {"a": _run(None, 0.90), "b": _run(None, 0.91)}
     monkeypatch.setattr(bench, "time_to_accuracy", lambda spec, splits, target, watch: runs[spec])
-    assert bench.select_recipe(["a", "b"], {}, 0.92)[0] == "b"
+    assert bench.select_recipe(["a", "b"], VAL_ONLY, 0.92)[0] == "b"
 
 
 def test_time_to_accuracy_and_throughput_train_in_the_requested_precision(synthetic_splits, monkeypatch):
