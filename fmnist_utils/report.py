@@ -172,6 +172,17 @@ def recipe(entry: dict) -> str:
     return "; ".join(words)
 
 
+def shirt_columns(record: dict, first: bool) -> dict:
+    """An ablation step's recall of the validation shirts and its change, with McNemar's test on them
+    (nothing for results recorded before the ladder followed the shirts)."""
+    from .claims import format_p
+
+    if "shirt_recall" not in record:
+        return {}
+    change = "" if first else f"{100 * record['shirt_change']:+.2f} ({format_p(record['shirt_p'])})"
+    return {"Shirt recall": pct(record["shirt_recall"]), "Shirt change": change}
+
+
 def ablation_table(records: list[dict]) -> pd.DataFrame:
     """The recipe ladder of notebook 03 as printed: each step against the model it builds on, on validation."""
     from .claims import format_p
@@ -183,6 +194,7 @@ def ablation_table(records: list[dict]) -> pd.DataFrame:
                                  "val. accuracy": pct(r["val_accuracy"]),
                                  "change": "" if first else f"{100 * r['val_change']:+.2f}",
                                  "McNemar (val.)": "" if first else format_p(r["val_p"]),
+                                 **shirt_columns(r, first),
                                  "s / epoch": f"{r['seconds_per_epoch']:.1f}"}
         before = r["model"]
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -100,3 +100,21 @@ def test_an_ablation_step_can_build_on_an_earlier_step():
     assert table["compared_with"].tolist() == ["", "a", "a"]
     assert table.loc["longer", "val_change"] == pytest.approx(0.1)  # 20/20 - 18/20, against a, not b
     assert table.loc["longer", "val_p"] == 0.5  # 2 discordant images, both won by c
+
+
+def test_ablation_follows_the_validation_shirts_of_each_step():
+    shirt = experiment.SHIRT
+    y_val = np.array([shirt] * 4 + [0] * 4)
+    onehot = np.eye(10)
+
+    def step(name, wrong_shirts):
+        pred = y_val.copy()
+        pred[:wrong_shirts] = 0  # shirts taken for T-shirts
+        return experiment.Experiment(name, None, {"val_accuracy": float(np.mean(pred == y_val)), "epochs": 1,
+                                                  "train_seconds": 1.0}, onehot[pred], None)
+
+    table = experiment.ablation([("start", step("a", 3)), ("more", step("b", 1))], y_val)
+    assert table["shirt_images"].tolist() == [4, 4]
+    assert table["shirt_recall"].tolist() == [0.25, 0.75]
+    assert np.isnan(table.loc["start", "shirt_change"]) and table.loc["more", "shirt_change"] == 0.5
+    assert table.loc["more", "shirt_p"] == 0.5  # 2 discordant shirts, both won by b

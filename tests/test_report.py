@@ -132,3 +132,17 @@ def test_model_names_in_a_label_are_set_in_code_type():
     assert report.code_names("a longer schedule for cnn_recipe_deep") == "a longer schedule for `cnn_recipe_deep`"
     assert report.code_names("mlp_256 and cnn_final, then a third conv") == "`mlp_256` and `cnn_final`, then a third conv"
     assert report.code_names("test-time flips") == "test-time flips"
+
+
+def test_ablation_table_shows_the_shirt_recall_where_it_was_recorded():
+    records = [{"ingredient": "start", "model": "a", "val_accuracy": 0.9, "seconds_per_epoch": 20.0,
+                "val_change": float("nan"), "val_p": float("nan"), "shirt_recall": 0.8, "shirt_change": float("nan"),
+                "shirt_p": float("nan")},
+               {"ingredient": "+ more", "model": "b", "val_accuracy": 0.91, "seconds_per_epoch": 20.0,
+                "val_change": 0.01, "val_p": 0.2, "shirt_recall": 0.8123, "shirt_change": 0.0123, "shirt_p": 0.03}]
+    table = report.ablation_table(records)
+    assert table.loc["start", "Shirt recall"] == "80.00%" and table.loc["start", "Shirt change"] == ""
+    assert table.loc["+ more", "Shirt change"] == "+1.23 (p = 0.03)"
+    assert list(table.columns)[-1] == "s / epoch"
+    assert "Shirt recall" not in report.ablation_table([{k: v for k, v in records[0].items()
+                                                          if not k.startswith("shirt")}]).columns
