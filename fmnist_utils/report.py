@@ -192,8 +192,7 @@ def ablation_table(records: list[dict]) -> pd.DataFrame:
         first = pd.isna(r["val_p"])
         rows[r["ingredient"]] = {"model": r["model"], "builds on": r.get("compared_with") or before or "",
                                  "val. accuracy": pct(r["val_accuracy"]),
-                                 "change": "" if first else f"{100 * r['val_change']:+.2f}",
-                                 "McNemar (val.)": "" if first else format_p(r["val_p"]),
+                                 "change (McNemar)": "" if first else f"{100 * r['val_change']:+.2f} ({format_p(r['val_p'])})",
                                  **shirt_columns(r, first),
                                  "s / epoch": f"{r['seconds_per_epoch']:.1f}"}
         before = r["model"]

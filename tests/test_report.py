@@ -107,9 +107,9 @@ def test_ablation_table_compares_each_step_with_the_model_it_builds_on():
                 "val_change": 0.01, "val_p": 0.2, "compared_with": "a"}]
     table = report.ablation_table(records)
     assert list(table.index) == ["start", "+ more", "+ other"]
-    assert table.loc["start", "change"] == "" and table.loc["start", "McNemar (val.)"] == ""
+    assert table.loc["start", "change (McNemar)"] == ""
     assert table.loc["start", "builds on"] == ""
-    assert table.loc["+ more"].tolist() == ["b", "a", "91.23%", "+1.23", "p < 0.001", "21.0"]
+    assert table.loc["+ more"].tolist() == ["b", "a", "91.23%", "+1.23 (p < 0.001)", "21.0"]
     assert table.loc["+ other", "builds on"] == "a"
 
 
