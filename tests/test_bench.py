@@ -47,8 +47,9 @@ def test_select_recipe_takes_the_fastest_to_the_target_on_validation(monkeypatch
     targets = []
     monkeypatch.setattr(bench, "time_to_accuracy",
                         lambda spec, splits, target, watch: targets.append(target) or watched.append(watch) or runs[spec])
-    chosen, all_runs = bench.select_recipe(["slow", "fast", "never"], VAL_ONLY, 0.92)
+    chosen, val_target, all_runs = bench.select_recipe(["slow", "fast", "never"], VAL_ONLY, 0.92)
     assert chosen == "fast" and all_runs == list(runs.values())
+    assert val_target == bench.confident_target(0.92, 6000)
     assert watched == ["val"] * 3, "the test set plays no part in the choice"
     assert targets == [bench.confident_target(0.92, 6000)] * 3
 
