@@ -183,6 +183,27 @@ def shirt_columns(record: dict, first: bool) -> dict:
     return {"Shirt recall": pct(record["shirt_recall"]), "Shirt change": change}
 
 
+def shirt_sentence(records: list[dict]) -> str:
+    """What the ablation's steps did to the recall of the validation shirts, in words chosen by their tests:
+    the steps that changed it significantly by name, the others summed up ("" for results without shirts)."""
+    from .claims import format_p, step_effect
+
+    steps = [r for r in records if not pd.isna(r.get("shirt_p", float("nan")))]
+    if not steps:
+        return ""
+    unchanged = step_effect(0.0, 1.0)
+    moved = [r for r in steps if step_effect(r["shirt_change"], r["shirt_p"]) != unchanged]
+    rest = [r for r in steps if r not in moved]
+    parts = [f"{code_names(r['ingredient'].removeprefix('+ '))} {step_effect(r['shirt_change'], r['shirt_p'])} recall "
+             f"({100 * r['shirt_change']:+.2f} points, {format_p(r['shirt_p'])})" for r in moved]
+    if rest:
+        changes = [100 * r["shirt_change"] for r in rest]
+        parts.append(f"{'no other' if moved else 'no'} step significantly changed recall (from {min(changes):+.2f} to "
+                     f"{max(changes):+.2f} points; smallest p = {min(r['shirt_p'] for r in rest):.2f})")
+    return (f"On the {records[0]['shirt_images']:,} validation shirts (the class report 003 aimed shifts and "
+            f"rotations at), {'; '.join(parts)}.")
+
+
 def ablation_table(records: list[dict]) -> pd.DataFrame:
     """The recipe ladder of notebook 03 as printed: each step against the model it builds on, on validation."""
     from .claims import format_p
@@ -236,5 +257,5 @@ def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["pct", "ci", "listing", "points", "gap", "plural", "minutes", "augmentation", "show", "table", "figure", "fig",
-           "tab", "model_rows", "recipe", "ablation_table", "references", "member_epochs", "reproduction_table",
+           "tab", "model_rows", "recipe", "ablation_table", "shirt_sentence", "references", "member_epochs", "reproduction_table",
            "load_summary"]

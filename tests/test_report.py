@@ -146,3 +146,18 @@ def test_ablation_table_shows_the_shirt_recall_where_it_was_recorded():
     assert list(table.columns)[-1] == "s / epoch"
     assert "Shirt recall" not in report.ablation_table([{k: v for k, v in records[0].items()
                                                           if not k.startswith("shirt")}]).columns
+
+
+def _shirt_step(name, change, p):
+    return {"ingredient": f"+ {name}", "shirt_images": 600, "shirt_change": change, "shirt_p": p}
+
+
+def test_shirt_sentence_names_the_significant_steps_and_sums_up_the_rest():
+    first = {"ingredient": "start", "shirt_images": 600, "shirt_change": float("nan"), "shirt_p": float("nan")}
+    calm = [first, _shirt_step("a", -0.0183, 0.18), _shirt_step("b", 0.0083, 0.46)]
+    assert report.shirt_sentence(calm) == ("On the 600 validation shirts (the class report 003 aimed shifts and rotations "
+                                           "at), no step significantly changed recall (from -1.83 to +0.83 points; "
+                                           "smallest p = 0.18).")
+    moved = report.shirt_sentence(calm + [_shirt_step("c", 0.03, 0.01)])
+    assert "c raised recall (+3.00 points, p = 0.01); no other step significantly changed recall" in moved
+    assert report.shirt_sentence([{k: v for k, v in first.items() if not k.startswith("shirt")}]) == ""
