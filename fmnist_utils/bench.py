@@ -7,7 +7,8 @@
   through a plain loop of ``train_on_batch`` calls; the gaps say what the loop and the validation cost.
 * Time to accuracy: wall seconds of training until test accuracy first reaches a target (92% in
   the full profile) for our CNN recipe and for report 004's recipe (2-conv + 1 hidden layer,
-  Adam 1e-3, batch 128, no augmentation, float32), and their ratio. Our recipe keeps report 004's widths
+  Adam 1e-3, batch 128, no augmentation, float32), and their ratio; each recipe runs twice and its faster
+  run counts (the same seed trains the same accuracies; only other load on the machine differs). Our recipe keeps report 004's widths
   (16 and 32 filters, 256 dense units) and changes only how it trains: BatchNorm, horizontal flips,
   a short warm-up + cosine schedule, bfloat16 arithmetic, test-time flip averaging — a comparison of
   recipes, not of capacity. Its schedule (length, peak learning rate, batch size) is the one of
@@ -92,6 +93,17 @@ def time_to_accuracy(spec: ModelSpec, splits: dict, target: float, watch: str = 
     reached = watch.reached or {}
     return {**spec.to_dict(), "epochs_to_target": reached.get("epoch"), "seconds_to_target": reached.get("seconds"),
             "curve": watch.curve}
+
+
+TIMED_RUNS = 2  # runs per recipe behind the speed-up: other load on the machine only ever slows a run down
+
+
+def fastest_time_to_accuracy(spec: ModelSpec, splits: dict, target: float, runs: int = TIMED_RUNS) -> dict:
+    """:func:`time_to_accuracy` ``runs`` times (same seed, so the same accuracies each time): the run that reached
+    ``target`` in the fewest seconds, with every run's seconds under ``seconds_to_target_runs``."""
+    trials = [time_to_accuracy(spec, splits, target) for _ in range(runs)]
+    fastest = min(trials, key=lambda r: np.inf if r["seconds_to_target"] is None else r["seconds_to_target"])
+    return {**fastest, "seconds_to_target_runs": [r["seconds_to_target"] for r in trials]}
 
 
 def confident_target(target: float, n: int, z: float = 1.645) -> float:
@@ -182,7 +194,8 @@ def run(profile: Profile) -> dict:
         if spec not in candidates:
             candidates.append(spec)
     chosen, val_target, selection = select_recipe(candidates, splits, target)
-    ours, baseline = time_to_accuracy(chosen, splits, target), time_to_accuracy(shortened(BASELINE), splits, target)
+    ours, baseline = (fastest_time_to_accuracy(chosen, splits, target),
+                      fastest_time_to_accuracy(shortened(BASELINE), splits, target))
     both = ours["seconds_to_target"] and baseline["seconds_to_target"]
     high = HIGH_TARGETS[profile.name]
     best_cnn = time_to_accuracy(cnn_spec if profile.name == "full" else cnn_spec.replace(
@@ -224,7 +237,8 @@ def main(argv=None) -> None:
     for who in ("ours", "baseline"):
         x = r[who]
         print(f"{who:>8}: {x['arch']} reaches {r['target_accuracy']:.1%} test accuracy at epoch "
-              f"{x['epochs_to_target']} after {x['seconds_to_target']} s of training")
+              f"{x['epochs_to_target']} after {x['seconds_to_target']} s of training (fastest of "
+              f"{len(x['seconds_to_target_runs'])} runs: {x['seconds_to_target_runs']})")
     print(f"speed-up to {r['target_accuracy']:.0%}: {r['speedup']:.2f}x" if r["speedup"] else
           "speed-up: target not reached by both recipes")
     b = r["best_cnn"]

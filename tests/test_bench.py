@@ -100,3 +100,17 @@ def test_best_rate_takes_the_fastest_pass():
     delays = iter([0.05, 0.01, 0.03])
     rate = bench.best_rate(lambda: time.sleep(next(delays)), images=100)
     assert 100 / 0.05 < rate <= 100 / 0.01
+
+
+def test_fastest_time_to_accuracy_keeps_the_fastest_run_that_reached_the_target(monkeypatch):
+    runs = iter([{"seconds_to_target": 50.0, "run": 1}, {"seconds_to_target": None, "run": 2},
+                 {"seconds_to_target": 40.0, "run": 3}])
+    monkeypatch.setattr(bench, "time_to_accuracy", lambda spec, splits, target: next(runs))
+    fastest = bench.fastest_time_to_accuracy("spec", {}, 0.92, runs=3)
+    assert fastest["run"] == 3 and fastest["seconds_to_target"] == 40.0
+    assert fastest["seconds_to_target_runs"] == [50.0, None, 40.0]
+
+
+def test_fastest_time_to_accuracy_reports_an_unreached_target_as_none(monkeypatch):
+    monkeypatch.setattr(bench, "time_to_accuracy", lambda spec, splits, target: {"seconds_to_target": None})
+    assert bench.fastest_time_to_accuracy("spec", {}, 0.92)["seconds_to_target"] is None
