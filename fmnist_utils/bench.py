@@ -13,7 +13,7 @@
   a short warm-up + cosine schedule, bfloat16 arithmetic, test-time flip averaging — a comparison of
   recipes, not of capacity. Its schedule (length, peak learning rate, batch size) is the one of
   :data:`CANDIDATES` that first reaches the target on the *validation* split, with 95% confidence, in this
-  same run.
+  same run (each candidate also timed twice).
   Then the time until the best CNN's own spec (the published recipe) reaches a second, higher target
   (94% in the full profile).
   The test set is only *watched* here to time a milestone; nothing is selected on it.
@@ -95,13 +95,16 @@ def time_to_accuracy(spec: ModelSpec, splits: dict, target: float, watch: str = 
             "curve": watch.curve}
 
 
-TIMED_RUNS = 2  # runs per recipe behind the speed-up: other load on the machine only ever slows a run down
+# Runs per timed recipe, in the race on validation and behind the speed-up: other load on the machine only ever
+# slows a run down (one run of the race took 36.3 s where the same schedule's run before took 23.5 s).
+TIMED_RUNS = 2
 
 
-def fastest_time_to_accuracy(spec: ModelSpec, splits: dict, target: float, runs: int = TIMED_RUNS) -> dict:
+def fastest_time_to_accuracy(spec: ModelSpec, splits: dict, target: float, watch: str = "test",
+                             runs: int = TIMED_RUNS) -> dict:
     """:func:`time_to_accuracy` ``runs`` times (same seed, so the same accuracies each time): the run that reached
     ``target`` in the fewest seconds, with every run's seconds under ``seconds_to_target_runs``."""
-    trials = [time_to_accuracy(spec, splits, target) for _ in range(runs)]
+    trials = [time_to_accuracy(spec, splits, target, watch=watch) for _ in range(runs)]
     fastest = min(trials, key=lambda r: np.inf if r["seconds_to_target"] is None else r["seconds_to_target"])
     return {**fastest, "seconds_to_target_runs": [r["seconds_to_target"] for r in trials]}
 
@@ -115,10 +118,10 @@ def confident_target(target: float, n: int, z: float = 1.645) -> float:
 
 def select_recipe(candidates: list[ModelSpec], splits: dict, target: float) -> tuple[ModelSpec, float, list[dict]]:
     """The candidate that first reaches ``target`` confidently (:func:`confident_target`) on the validation
-    split (fewest training seconds); if none does, the one with the highest final validation accuracy.
+    split (fewest training seconds, the faster of :data:`TIMED_RUNS` runs); if none does, the one with the highest final validation accuracy.
     Returns it, the validation accuracy the candidates raced to, and every candidate's run."""
     val_target = confident_target(target, len(splits["val"][1]))
-    runs = [time_to_accuracy(spec, splits, val_target, watch="val") for spec in candidates]
+    runs = [fastest_time_to_accuracy(spec, splits, val_target, watch="val") for spec in candidates]
     reached = [i for i, r in enumerate(runs) if r["seconds_to_target"] is not None]
     best = (min(reached, key=lambda i: runs[i]["seconds_to_target"]) if reached
             else max(range(len(runs)), key=lambda i: runs[i]["curve"][-1]["val_accuracy"]))
