@@ -204,6 +204,18 @@ def shirt_sentence(records: list[dict]) -> str:
             f"rotations at), {'; '.join(parts)}.")
 
 
+def race_margin(selection: list[dict]) -> str:
+    """``make bench``'s race on validation: a sentence when its two fastest candidates finished closer together
+    than two timed runs of one candidate differ (the choice between them is then timing noise), else ""."""
+    times = sorted(r["seconds_to_target"] for r in selection if r["seconds_to_target"] is not None)
+    runs = [[t for t in r.get("seconds_to_target_runs", []) if t is not None] for r in selection]
+    spread = max((max(t) - min(t) for t in runs if len(t) > 1), default=0.0)
+    if len(times) < 2 or times[1] - times[0] >= spread:
+        return ""
+    return (f"The two fastest candidates finished {times[1] - times[0]:.1f} s apart, less than two timed runs of one "
+            f"schedule differ here (up to {spread:.1f} s): the choice between them is as noisy as the timing.")
+
+
 def ablation_table(records: list[dict]) -> pd.DataFrame:
     """The recipe ladder of notebook 03 as printed: each step against the model it builds on, on validation."""
     from .claims import format_p

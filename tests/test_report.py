@@ -161,3 +161,17 @@ def test_shirt_sentence_names_the_significant_steps_and_sums_up_the_rest():
     moved = report.shirt_sentence(calm + [_shirt_step("c", 0.03, 0.01)])
     assert "c raised recall (+3.00 points, p = 0.01); no other step significantly changed recall" in moved
     assert report.shirt_sentence([{k: v for k, v in first.items() if not k.startswith("shirt")}]) == ""
+
+
+def _race_run(seconds, runs):
+    return {"seconds_to_target": seconds, "seconds_to_target_runs": runs}
+
+
+def test_race_margin_speaks_only_when_the_two_fastest_are_closer_than_the_timing_noise():
+    close = [_race_run(27.2, [32.2, 27.2]), _race_run(27.4, [33.6, 27.4]), _race_run(None, [None, None])]
+    assert report.race_margin(close) == ("The two fastest candidates finished 0.2 s apart, less than two timed runs of "
+                                         "one schedule differ here (up to 6.2 s): the choice between them is as noisy "
+                                         "as the timing.")
+    assert report.race_margin([_race_run(20.0, [20.5, 20.0]), _race_run(30.0, [30.0, 31.0])]) == ""
+    assert report.race_margin([_race_run(20.0, [20.0]), _race_run(20.1, [20.1])]) == ""  # one run each: no spread known
+    assert report.race_margin([_race_run(20.0, [20.0, 25.0])]) == ""
