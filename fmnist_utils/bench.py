@@ -8,8 +8,8 @@
 * Time to accuracy: wall seconds of training until test accuracy first reaches a target (92% in
   the full profile) for our CNN recipe and for report 004's recipe (2-conv + 1 hidden layer,
   Adam 1e-3, batch 128, no augmentation, float32), and their ratio; each recipe runs twice and its faster
-  run counts (the same seed trains the same accuracies; only other load on the machine differs). Our recipe keeps report 004's widths
-  (16 and 32 filters, 256 dense units) and changes only how it trains: BatchNorm, horizontal flips,
+  run counts (the same seed trains the same accuracies; only other load on the machine differs). Our recipe
+  keeps report 004's widths (16 and 32 filters, 256 dense units) and changes only how it trains: BatchNorm, horizontal flips,
   a short warm-up + cosine schedule, bfloat16 arithmetic, test-time flip averaging — a comparison of
   recipes, not of capacity. Its schedule (length, peak learning rate, batch size) is the one of
   :data:`CANDIDATES` that first reaches the target on the *validation* split, with 95% confidence, in this
@@ -118,7 +118,8 @@ def confident_target(target: float, n: int, z: float = 1.645) -> float:
 
 def select_recipe(candidates: list[ModelSpec], splits: dict, target: float) -> tuple[ModelSpec, float, list[dict]]:
     """The candidate that first reaches ``target`` confidently (:func:`confident_target`) on the validation
-    split (fewest training seconds, the faster of :data:`TIMED_RUNS` runs); if none does, the one with the highest final validation accuracy.
+    split (fewest training seconds, the faster of :data:`TIMED_RUNS` runs); if none does, the one with the highest
+    final validation accuracy.
     Returns it, the validation accuracy the candidates raced to, and every candidate's run."""
     val_target = confident_target(target, len(splits["val"][1]))
     runs = [fastest_time_to_accuracy(spec, splits, val_target, watch="val") for spec in candidates]
