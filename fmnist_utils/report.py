@@ -269,5 +269,5 @@ def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["pct", "ci", "listing", "points", "gap", "plural", "minutes", "augmentation", "show", "table", "figure", "fig",
-           "tab", "model_rows", "recipe", "ablation_table", "shirt_sentence", "references", "member_epochs", "reproduction_table",
+           "tab", "model_rows", "recipe", "ablation_table", "shirt_sentence", "race_margin", "references", "member_epochs", "reproduction_table",
            "load_summary"]
