@@ -216,6 +216,17 @@ def race_margin(selection: list[dict]) -> str:
             f"schedule differ here (up to {spread:.1f} s): the choice between them is as noisy as the timing.")
 
 
+def selection_plateau(val_accuracy: list[float], members: int = 2) -> str:
+    """The ensemble's validation accuracy along its order of selection once ``members`` were chosen: where it stood
+    and the range it stayed in as the rest were added; "" when no member came after those."""
+    if len(val_accuracy) <= members:
+        return ""
+    rest = list(val_accuracy)[members - 1:]
+    more = len(rest) - 1
+    return (f"the soft vote's validation accuracy was {pct(rest[0])} with {plural(members, 'member')} and stayed "
+            f"between {pct(min(rest))} and {pct(max(rest))} as {more} more {'was' if more == 1 else 'were'} added")
+
+
 def ablation_table(records: list[dict]) -> pd.DataFrame:
     """The recipe ladder of notebook 03 as printed: each step against the model it builds on, on validation."""
     from .claims import format_p
@@ -269,5 +280,5 @@ def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = ["pct", "ci", "listing", "points", "gap", "plural", "minutes", "augmentation", "show", "table", "figure", "fig",
-           "tab", "model_rows", "recipe", "ablation_table", "shirt_sentence", "race_margin", "references", "member_epochs", "reproduction_table",
+           "tab", "model_rows", "recipe", "ablation_table", "shirt_sentence", "race_margin", "selection_plateau", "references", "member_epochs", "reproduction_table",
            "load_summary"]

@@ -175,3 +175,11 @@ def test_race_margin_speaks_only_when_the_two_fastest_are_closer_than_the_timing
     assert report.race_margin([_race_run(20.0, [20.5, 20.0]), _race_run(30.0, [30.0, 31.0])]) == ""
     assert report.race_margin([_race_run(20.0, [20.0]), _race_run(20.1, [20.1])]) == ""  # one run each: no spread known
     assert report.race_margin([_race_run(20.0, [20.0, 25.0])]) == ""
+
+
+def test_selection_plateau_gives_where_validation_accuracy_stood_and_its_range_after_the_first_members():
+    growth = [0.95017, 0.95317, 0.9525, 0.9525, 0.9535, 0.95383, 0.95317]
+    assert report.selection_plateau(growth) == ("the soft vote's validation accuracy was 95.32% with 2 members and "
+                                                "stayed between 95.25% and 95.38% as 5 more were added")
+    assert report.selection_plateau([0.90, 0.92, 0.91], members=2).endswith("as 1 more was added")
+    assert report.selection_plateau([0.90, 0.92]) == ""  # nothing added after the first two
