@@ -3,6 +3,7 @@
 import json
 import re
 
+import nbformat
 import pytest
 import yaml
 
@@ -35,6 +36,16 @@ def test_notebook_is_clean_and_parameterised(path):
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1 and "PROFILE" in "".join(params[0]["source"])
     assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).startswith("# ")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + [ROOT / "report" / "report.ipynb"], ids=lambda p: p.name)
+def test_notebook_is_valid_nbformat_with_unique_cell_ids(path):
+    """nbformat 4.5 requires a cell id; a cell added by a script without one makes every reader warn."""
+    nb = json.loads(path.read_text())
+    ids = [c.get("id") for c in nb["cells"]]  # before validating: nbformat fills missing ids in place
+    assert None not in ids, f"cells {[i for i, v in enumerate(ids) if v is None]} have no id"
+    assert len(set(ids)) == len(ids), "cell ids repeat"
+    nbformat.validate(nb)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
