@@ -18,7 +18,8 @@ import pandas as pd
 
 from . import evaluate, plots, results
 from .config import PROFILE_NAMES, Profile, get_profile
-from .data import load_fashion_mnist, prepare_splits
+from .data import CLASS_NAMES, load_fashion_mnist, prepare_splits
+from .names import display_name
 
 def _test_set():
     return load_fashion_mnist()[1]
@@ -29,19 +30,25 @@ def best_confusion(profile: Profile, family: str):
     summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
     name = summary["best"][family]
     _, y_test = _test_set()
-    fig = plots.confusion_heatmap(evaluate.confusion(y_test, probs[name].argmax(1)), title=name)
+    fig = plots.confusion_heatmap(evaluate.confusion(y_test, probs[name].argmax(1)))
     plots.save_figure(fig, f"{family}_best_confusion", profile.figures_dir)
     return fig
 
 
-def error_gallery(profile: Profile, model: str, figure: str, n: int = 24) -> pd.DataFrame:
-    """The model's ``n`` most confident test errors, each image titled true → predicted, confidence."""
-    probs = results.load_probs(profile.results_dir)[model].astype(np.float32)
+def predictions(profile: Profile, family: str = "cnn", per_kind: int = 6, seed: int = 0):
+    """The family's best model at work: ``per_kind`` random test images it classifies correctly and as many it
+    gets wrong, each with its three most probable classes (from the stored test-set probabilities)."""
+    summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
+    p = probs[summary["best"][family]].astype(np.float32)
     x_test, y_test = _test_set()
-    gallery = evaluate.most_confident_errors(y_test, probs, n=n)
-    labels = [f"{t}\n→ {p}\n{c:.2f}" for t, p, c in gallery[["true", "predicted", "confidence"]].values]
-    plots.save_figure(plots.labelled_images(x_test[gallery.index], labels, cols=8), figure, profile.figures_dir)
-    return gallery
+    right = p.argmax(1) == y_test
+    rng = np.random.default_rng(seed)
+    picks = np.concatenate([rng.choice(np.flatnonzero(right), per_kind, replace=False),
+                            rng.choice(np.flatnonzero(~right), min(per_kind, int((~right).sum())), replace=False)])
+    top3 = [[(CLASS_NAMES[c], float(p[i, c])) for c in np.argsort(-p[i])[:3]] for i in picks]
+    fig = plots.top3_gallery(x_test[picks], [CLASS_NAMES[y_test[i]] for i in picks], top3)
+    plots.save_figure(fig, f"{family}_predictions", profile.figures_dir)
+    return fig
 
 
 def report_003_targets() -> dict[str, float]:
@@ -55,22 +62,15 @@ def report_003_targets() -> dict[str, float]:
 
 
 def ensemble_figures(profile: Profile) -> None:
-    """Accuracy against ensemble size, and the reliability diagram of the ensemble and its best member."""
-    summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
-    name = summary["best"]["ensemble"]
-    single = summary["extra"]["mcnemar_ensemble_vs_single"]["single"]
-    _, y_test = _test_set()
-    by_size = pd.DataFrame(summary["extra"]["ensemble_by_size"])
-    plots.save_figure(plots.ensemble_size_curve(by_size), "ensemble_size", profile.figures_dir)
+    """The ensemble's confusion matrix, and test accuracy against training minutes for every single CNN and
+    for the ensemble as it grows."""
+    summary = results.load_summary(profile.results_dir)
+    best_confusion(profile, "ensemble")
     growth = pd.DataFrame(summary["extra"]["ensemble_growth"])
-    singles = pd.DataFrame({n: {"minutes": m["train_seconds"] / 60, "accuracy": m["test_accuracy"]}
+    singles = pd.DataFrame({display_name(n): {"minutes": m["train_seconds"] / 60, "accuracy": m["test_accuracy"]}
                             for n, m in summary["models"].items() if m["family"] == "cnn"}).T
     plots.save_figure(plots.accuracy_vs_minutes(singles, growth, report_003_targets()), "ensemble_frontier",
                       profile.figures_dir)
-    bins = {"best member": evaluate.calibration_bins(y_test, probs[single].astype(np.float32)),
-            "ensemble (soft vote)": evaluate.calibration_bins(y_test, probs[name].astype(np.float32))}
-    plots.save_figure(plots.reliability_diagram(bins), "ensemble_reliability", profile.figures_dir)
-    error_gallery(profile, name, "ensemble_errors")
 
 
 def eda(profile: Profile, seed: int) -> list:
@@ -103,7 +103,7 @@ def long_histories(histories: dict[str, dict]) -> pd.DataFrame:
         h = pd.DataFrame(history).melt(id_vars="epoch", var_name="key", value_name="value")
         h["split"] = np.where(h["key"].str.startswith("val_"), "validation", "train")
         h["metric"] = h["key"].str.replace("val_", "", regex=False)
-        h["model"] = name
+        h["model"] = display_name(name)
         frames.append(h.drop(columns="key"))
     return pd.concat(frames, ignore_index=True)
 
@@ -122,6 +122,7 @@ def learning_curves(profile: Profile, figure: str, names: list[str]):
 
 
 CURVES = "curves:"  # an extra named "curves:<figure>" lists the models of a learning-curve figure
+FINAL_CURVES = "final_curves"  # the report's learning curves: the best MLP and the best CNN
 
 TUNING_FIGURES = ("cnn",)  # the report shows the CNN search; the MLP search is in notebook 04's table
 TUNING_AXES = {"cnn": ["filters1", "kernel", "pool", "filters2", "filters3", "dropout"],
@@ -152,6 +153,8 @@ def redraw(profile: Profile) -> None:
         augmented_samples(profile, extra["augmented_samples"]["augment"], extra["augmented_samples"]["seed"])
     if "cnn" in summary["best"]:
         best_confusion(profile, "cnn")
+        predictions(profile, "cnn")
+        learning_curves(profile, FINAL_CURVES, [summary["best"][f] for f in ("mlp", "cnn") if f in summary["best"]])
     for space in TUNING_FIGURES:
         if space in extra.get("tuning_trials", {}):
             tuning_values(profile, space)

@@ -167,7 +167,7 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
 
 # Package modules that only present results: a change to them never makes a step's results stale.
 PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py", "verify.py", "bench.py",
-                "architecture.py"}
+                "names.py"}
 # Steps that read another step's results (05 trains copies of the best CNN of 03 and 04).
 UPSTREAM = {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}
 
@@ -281,11 +281,47 @@ def build_report(profile_name: str) -> Path:
     for cell in nb.cells:  # stderr (library notices, warnings) stays in the log and the executed notebook
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
-    pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(executed.parent)}})
+    nb.metadata.update(title_block(profile))
+    with reproducible_pdf_dates(nb.metadata["created"]):
+        pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(executed.parent)}})
     target = profile.report_dir / "report.pdf"
     atomic.write_bytes(target, pdf)
     print(f"report: {relative(target)} ({len(pdf) / 1024:.0f} KiB)")
     return target
+
+
+REPORT_TITLE = "Fashion-MNIST on a CPU: MLPs, CNNs, Hyperband and an ensemble"
+
+
+def title_block(profile: Profile) -> dict:
+    """The title page's facts: authors and the link to the code (pyproject.toml), the commit and date of the results."""
+    import datetime as dt
+
+    from .report import project_metadata
+
+    meta, summary = project_metadata(), results.load_summary(profile.results_dir, profile.name)
+    created = dt.datetime.fromisoformat(summary["created"])
+    return {"title": REPORT_TITLE, "authors": [{"name": a} for a in meta["authors"]], "code_url": meta["url"],
+            "commit": summary["git_commit"], "date": f"{created.day} {created:%B %Y}", "created": summary["created"]}
+
+
+@contextlib.contextmanager
+def reproducible_pdf_dates(created: str) -> Iterator[None]:
+    """XeTeX dates the PDF (and derives its ID) from SOURCE_DATE_EPOCH when set: the results' date, so that the
+    same results always give the same bytes."""
+    import datetime as dt
+
+    saved = {k: os.environ.get(k) for k in ("SOURCE_DATE_EPOCH", "FORCE_SOURCE_DATE")}
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(dt.datetime.fromisoformat(created).timestamp()))
+    os.environ["FORCE_SOURCE_DATE"] = "1"
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 _RECEIVED: list[str] = []  # signals received: a library may swallow the exception, never this record

@@ -17,14 +17,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, PercentFormatter  # noqa: E402
 
 from . import atomic  # noqa: E402
 from .data import CLASS_NAMES  # noqa: E402
 
 DPI = 150
-WIDTH = 6.5  # inches: the text width of the report
-sns.set_theme(context="paper", style="whitegrid", font_scale=0.95)
+WIDTH = 6.5  # inches: the text width of the report; figures are drawn at their printed size
+FONT = 7.5  # points: every text of a figure, printed at its natural size, stays at or above 7 pt
+sns.set_theme(context="paper", style="whitegrid", rc={"font.size": FONT, "axes.labelsize": FONT,
+                                                     "axes.titlesize": FONT, "xtick.labelsize": FONT,
+                                                     "ytick.labelsize": FONT, "legend.fontsize": FONT,
+                                                     "legend.title_fontsize": FONT})
+
+
+def percent_axis(axis) -> None:
+    """Accuracies are fractions in the results; the reader reads percent."""
+    axis.set_major_formatter(PercentFormatter(xmax=1, decimals=None))
 
 
 # No creation date in PDFs: an unchanged figure rewrites byte-identical, so git shows only real changes.
@@ -49,15 +58,15 @@ def _image_axes(rows: int, cols: int, cell: float = 0.65):
     return fig, axes
 
 
-def sample_grid(x: np.ndarray, y: np.ndarray, per_class: int = 10, seed: int = 0):
+def sample_grid(x: np.ndarray, y: np.ndarray, per_class: int = 10, seed: int = 0, cell: float = 0.32):
     """One row per class, ``per_class`` random examples each, class name on the left."""
     rng = np.random.default_rng(seed)
-    fig, axes = _image_axes(len(CLASS_NAMES), per_class)
+    fig, axes = _image_axes(len(CLASS_NAMES), per_class, cell=cell)
     for c, name in enumerate(CLASS_NAMES):
         picks = rng.choice(np.flatnonzero(y == c), size=per_class, replace=False)
         for j, i in enumerate(picks):
             axes[c, j].imshow(x[i], cmap="gray_r")
-        axes[c, 0].text(-4, 14, name, ha="right", va="center", fontsize=8)
+        axes[c, 0].text(-4, 14, name, ha="right", va="center", fontsize=FONT)
     fig.subplots_adjust(wspace=0.05, hspace=0.05, left=0.18)
     return fig
 
@@ -86,52 +95,32 @@ def mean_images(x: np.ndarray, y: np.ndarray):
     return fig
 
 
-def learning_curves(long: pd.DataFrame, col_wrap: int | None = None):
-    """Train vs validation loss and accuracy per epoch, one line style per split.
+def learning_curves(long: pd.DataFrame):
+    """Train (dashed) and validation (solid) loss and accuracy per epoch, one colour per model.
 
-    ``long`` is :func:`fmnist_utils.figures.long_histories` output.
+    ``long`` is :func:`fmnist_utils.figures.long_histories` output (readable model names).
     """
     data = long[long["metric"].isin(["loss", "accuracy"])]
-    grid = sns.relplot(data=data, x="epoch", y="value", hue="model", style="split", col="metric",
-                       kind="line", height=2.6, aspect=1.2, facet_kws={"sharey": False},
-                       col_order=["loss", "accuracy"])
-    grid.set_titles("{col_name}")
-    for ax in grid.axes.flat:
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH - 1.6, 2.3))  # the legend takes the rest of the width
+    for ax, metric in zip(axes, ["loss", "accuracy"]):
+        sns.lineplot(data=data[data["metric"] == metric], x="epoch", y="value", hue="model", style="split",
+                     style_order=["validation", "train"], ax=ax, legend=metric == "accuracy")
+        ax.set(ylabel=f"{metric} (cross-entropy)" if metric == "loss" else metric)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-    return grid.figure
+    percent_axis(axes[1].yaxis)
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    fig.tight_layout()
+    return fig
 
 
 def confusion_heatmap(cm: np.ndarray, title: str = ""):
     """Row-normalised confusion matrix (recall on the diagonal), counts annotated."""
     norm = cm / cm.sum(axis=1, keepdims=True)
-    fig, ax = plt.subplots(figsize=(4.2, 3.6))  # printed at about this size: the counts stay ≥ 7 pt
-    sns.heatmap(norm, annot=cm, fmt="d", cmap="Blues", cbar=False, ax=ax, annot_kws={"fontsize": 7.5},
+    fig, ax = plt.subplots(figsize=(4.0, 3.3))  # printed at this size: the counts stay ≥ 7 pt
+    sns.heatmap(norm, annot=cm, fmt="d", cmap="Blues", cbar=False, ax=ax, annot_kws={"fontsize": FONT},
                 xticklabels=CLASS_NAMES, yticklabels=CLASS_NAMES, vmin=0, vmax=1)
     ax.set(xlabel="predicted", ylabel="true", title=title)
     ax.tick_params(axis="x", rotation=45)
-    return fig
-
-
-def reliability_diagram(bins_by_model: dict[str, pd.DataFrame]):
-    """Accuracy vs confidence per bin; the diagonal is perfect calibration."""
-    fig, ax = plt.subplots(figsize=(3.4, 3.2))
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
-    for name, bins in bins_by_model.items():
-        b = bins.dropna()
-        ax.plot(b["confidence"], b["accuracy"], marker="o", markersize=3, label=name)
-    ax.set(xlabel="confidence", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
-    ax.legend(fontsize=6)
-    return fig
-
-
-def ensemble_size_curve(by_size: pd.DataFrame):
-    """Ensemble accuracy vs number of members (mean ± std over member orders)."""
-    fig, ax = plt.subplots(figsize=(WIDTH * 0.6, 2.6))
-    ax.plot(by_size["members"], by_size["mean"], marker="o", markersize=3)
-    ax.fill_between(by_size["members"], by_size["mean"] - by_size["std"], by_size["mean"] + by_size["std"],
-                    alpha=0.25)
-    ax.set(xlabel="members", ylabel="test accuracy (soft vote)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
 
@@ -139,7 +128,7 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references:
     """Test accuracy against training minutes: single models (points, labelled by ``singles.index``)
     and an ensemble as it grows (a line through ``growth``'s train_minutes and test_accuracy).
     ``references``: published accuracies to reach (label → accuracy), drawn as dashed horizontal lines."""
-    fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
     ax.set_xscale("log")  # the single CNNs crowd the first minutes; the ensemble's line runs on for an hour
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
@@ -147,11 +136,30 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references:
     ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
             label="ensemble, members added in the order chosen on validation")
     for (label, accuracy), style in zip((references or {}).items(), ["--", ":", "-."]):
-        ax.axhline(accuracy, color="0.4", linestyle=style, linewidth=0.9, label=label)
+        ax.axhline(accuracy, color="0.3", linestyle=style, linewidth=0.9, label=label)
     ax.set(xlabel="training minutes (log scale)", ylabel="test accuracy")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=7, frameon=False)  # off the points
+    percent_axis(ax.yaxis)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)  # off the points
     ranked = singles.sort_values("accuracy", ascending=False)  # the best models get the preferred places
-    label_points(ax, ranked["minutes"], ranked["accuracy"], ranked.index)
+    label_points(ax, ranked["minutes"], ranked["accuracy"], ranked.index, fontsize=FONT)
+    return fig
+
+
+def top3_gallery(images: np.ndarray, true: list[str], top3: list[list[tuple[str, float]]], cols: int = 6):
+    """Images with the model's three most probable classes and their probabilities under each; the
+    title is the true class, green when the first guess is right and red when it is wrong."""
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, rows * 1.75), squeeze=False)
+    for ax, img, label, guesses in zip(axes.flat, images, true, top3):
+        ax.imshow(img.squeeze(), cmap="gray_r")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        right = guesses[0][0] == label
+        ax.set_title(f"true: {label}", fontsize=FONT, color="#1a7f37" if right else "#c62828", pad=2)
+        ax.set_xlabel("\n".join(f"{name} {p:.0%}" for name, p in guesses), fontsize=FONT, linespacing=1.1)
+    for ax in axes.flat[len(images):]:
+        ax.set_axis_off()
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.95, bottom=0.15, wspace=0.15, hspace=0.75)
     return fig
 
 
@@ -169,7 +177,7 @@ _LABEL_PLACES = (_corners(3, 2) + [((5, 0), "left", "center"), ((-5, 0), "right"
 
 
 def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
-    """Name each point (points within 4 pt of each other share one label) with a label that stays inside
+    """Name each point (points within 4 pt of each other share one label, "a; b") with a label that stays inside
     the axes, covers no earlier label, no other point and no line of the axes, and sits nearer its own point
     than any other, at the first of ``_LABEL_PLACES`` that allows it; where none does, at the place with the
     least overlap. The farther places draw a thin leader line to the point, so no label is read as a
@@ -217,7 +225,7 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
 
     placed, texts = [], []
     for group in groups:
-        xy, name = xys[group[0]], ", ".join(str(names[i]) for i in group)
+        xy, name = xys[group[0]], "; ".join(str(names[i]) for i in group)
         others = np.delete(points, group, axis=0)
         obstacles = np.concatenate([others, *on_lines])
         best = None
@@ -254,17 +262,21 @@ def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_a
             trials[p] = trials[p].map(lambda v: f"{v:.3g}")
     hue = budget if budget in trials else None
     np.random.seed(0)  # seaborn's jitter draws from NumPy's global generator: same data, same figure
-    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 2.0 * rows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 1.6 * rows), squeeze=False, sharey=True)
     for k, (ax, p) in enumerate(zip(axes.flat, params)):
         order = sorted(trials[p].dropna().unique(), key=lambda v: float(v))
         sns.stripplot(data=trials, x=p, y=score, ax=ax, size=3, jitter=0.2, order=order, hue=hue,
-                      palette="viridis", legend=k == 0 and hue is not None)
-        ax.set(ylabel=score.replace("_", " "))
+                      palette="crest", legend=k == 0 and hue is not None)
+        ax.set(ylabel="validation accuracy" if score == "val_accuracy" else score.replace("_", " "))
+        percent_axis(ax.yaxis)
         if len(order) > 6:
-            ax.tick_params(axis="x", rotation=90, labelsize=6)
-    if hue is not None and axes.flat[0].get_legend():
-        axes.flat[0].legend(title=f"trial {budget}", fontsize=6, title_fontsize=6)
+            ax.tick_params(axis="x", rotation=90)
     for ax in axes.flat[len(params):]:
         ax.set_axis_off()
     fig.tight_layout()
+    if hue is not None and axes.flat[0].get_legend():
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        axes.flat[0].get_legend().remove()
+        fig.legend(handles, labels, title=f"trial {budget}", loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                   ncol=len(labels), frameon=False)
     return fig

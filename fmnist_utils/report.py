@@ -1,7 +1,7 @@
-"""Helpers for ``report/report.ipynb``: read the registry, format numbers, emit LaTeX.
-
-Every number the report prints comes from ``summary.json`` through these helpers; nothing is
-typed by hand. Outputs carry both LaTeX (for the PDF) and Markdown (for Jupyter).
+"""The report's facts and layout: ``report/report.ipynb`` calls these to turn the merged results files
+(:func:`fmnist_utils.results.load_summary`) into tables, sentences' numbers and LaTeX; nothing is typed by hand.
+Models appear under their readable names (:mod:`fmnist_utils.names`). Outputs carry both LaTeX (for the PDF)
+and Markdown (for Jupyter).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from IPython.display import display
 
@@ -60,20 +61,10 @@ def listing(items) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def code_names(text: str) -> str:
-    """Model names (``cnn_…``, ``mlp_…``) in a label set in code type, as the prose sets them."""
-    return re.sub(r"\b((?:cnn|mlp)_\w+)", r"`\1`", text)
-
-
-def points(difference: float) -> str:
-    """An accuracy difference as unsigned percentage points: -0.0064 → '0.64 points'."""
-    return f"{100 * abs(difference):.2f} points"
-
-
 def gap(ours: float, theirs: float) -> str:
     """Our accuracy set against a published one: '0.64 points below' / '0.10 points above'. A plain
     difference, not a test: the source reports' predictions are not available."""
-    return f"{points(ours - theirs)} {'below' if ours < theirs else 'above'}"
+    return f"{100 * abs(ours - theirs):.2f} points {'below' if ours < theirs else 'above'}"
 
 
 def minutes(seconds: float) -> str:
@@ -115,12 +106,29 @@ def table(frame: pd.DataFrame, caption: str, label: str, column_format: str | No
     show(f"**{caption}**\n\n{frame.to_html()}", latex)
 
 
+TEXT_WIDTH_PT = (8.5 - 2 * 0.95) * 72  # letter paper less the template's margins
+SMALLEST_FONT_PT = 7.0  # no figure text below this at printed size
+
+
+def printed_scale(pdf: Path, width: float) -> float:
+    """How much a figure PDF is scaled when set at ``width`` × the text width (its MediaBox gives its natural size)."""
+    box = re.search(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)", Path(pdf).read_bytes())
+    return width * TEXT_WIDTH_PT / (float(box[3]) - float(box[1]))
+
+
 def figure(folder: Path, name: str, caption: str, width: float = 0.9) -> None:
     """Include ``<folder>/<name>.pdf`` (vector) in the PDF, the PNG in Jupyter; numbered and
-    labelled ``fig:<name>`` so the text can refer to it with :func:`fig`."""
+    labelled ``fig:<name>`` so the text can refer to it with :func:`fig`. A width that would shrink the
+    figure's text (drawn at ``plots.FONT``) below 7 pt is an error."""
+    from .plots import FONT
+
     pdf, png = Path(folder) / f"{name}.pdf", Path(folder) / f"{name}.png"
     if not pdf.is_file():
         raise FileNotFoundError(f"{pdf} is missing: rerun the notebook that makes it (make notebooks).")
+    smallest = FONT * printed_scale(pdf, width)
+    if smallest < SMALLEST_FONT_PT:
+        raise ValueError(f"{name} at {width:g} of the text width prints its text at {smallest:.1f} pt (< "
+                         f"{SMALLEST_FONT_PT:g}): widen it or draw it smaller.")
     latex = (f"\\begin{{figure}}[htbp]\n\\centering\n\\includegraphics[width={width}\\linewidth]{{{pdf.as_posix()}}}\n"
              f"\\caption{{{latex_escape(caption)}}}\\label{{fig:{name}}}\n\\end{{figure}}\n")
     show(f"![{caption}]({png.as_posix()})", latex)
@@ -136,113 +144,6 @@ def tab(label: str) -> str:
     return f"Table \\ref{{{label}}}"
 
 
-def model_rows(summary: dict, names) -> pd.DataFrame:
-    """The standard comparison table for the named models, in the order given, formatted for print.
-    ``val − test``: how far the validation accuracy that selected the model overstates its test accuracy."""
-    rows = {}
-    for name in names:
-        m = summary["models"][name]
-        rows[name] = {"params": f"{m['params']:,}", "epochs": m["epochs"],
-                      "train min": f"{m['train_seconds'] / 60:.1f}", "val acc": pct(m["val_accuracy"]),
-                      "test acc": pct(m["test_accuracy"]), "95% CI": ci(m),
-                      "val − test": f"{100 * (m['val_accuracy'] - m['test_accuracy']):+.2f}",
-                      "test loss": f"{m['test_loss']:.3f}"}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def recipe(entry: dict) -> str:
-    """A model's training recipe in words, from its recorded spec."""
-    spec, m = entry["spec"], entry
-    train = spec["train"]
-    optimizer = "AdamW" if train.get("weight_decay") else "Adam"
-    schedule = {"plateau": "halved on plateau", "constant": "constant",
-                "cosine": (f"{plural(train['warmup_epochs'], 'warm-up epoch')} + cosine"
-                           if train.get("warmup_epochs") else "cosine")}[train["schedule"]]
-    stop = (f"early stop (patience {train['patience']}), ran {m['epochs']} of {train['epochs']}"
-            if train.get("patience") is not None else f"{plural(train['epochs'], 'epoch')}")
-    words = [f"{optimizer} {train['learning_rate']:.2g} ({schedule}), batch {train['batch_size']}", stop]
-    if train.get("label_smoothing"):
-        words.append(f"label smoothing {train['label_smoothing']:g}")
-    if train.get("precision", "float32") != "float32":
-        words.append(f"{train['precision'].replace('mixed_', '')} mixed precision")
-    if spec.get("init"):
-        words.append("starts from the base model's weights")
-    if spec.get("tta_flip"):
-        words.append("test-time flip averaging")
-    return "; ".join(words)
-
-
-def shirt_columns(record: dict, first: bool) -> dict:
-    """An ablation step's recall of the validation shirts and its change, with McNemar's test on them
-    (nothing for results recorded before the ladder followed the shirts)."""
-    from .claims import format_p
-
-    if "shirt_recall" not in record:
-        return {}
-    change = "" if first else f"{100 * record['shirt_change']:+.2f} ({format_p(record['shirt_p'])})"
-    return {"Shirt recall": pct(record["shirt_recall"]), "Shirt change": change}
-
-
-def shirt_sentence(records: list[dict]) -> str:
-    """What the ablation's steps did to the recall of the validation shirts, in words chosen by their tests:
-    the steps that changed it significantly by name, the others summed up ("" for results without shirts)."""
-    from .claims import format_p, step_effect
-
-    steps = [r for r in records if not pd.isna(r.get("shirt_p", float("nan")))]
-    if not steps:
-        return ""
-    unchanged = step_effect(0.0, 1.0)
-    moved = [r for r in steps if step_effect(r["shirt_change"], r["shirt_p"]) != unchanged]
-    rest = [r for r in steps if r not in moved]
-    parts = [f"{code_names(r['ingredient'].removeprefix('+ '))} {step_effect(r['shirt_change'], r['shirt_p'])} recall "
-             f"({100 * r['shirt_change']:+.2f} points, {format_p(r['shirt_p'])})" for r in moved]
-    if rest:
-        changes = [100 * r["shirt_change"] for r in rest]
-        parts.append(f"{'no other' if moved else 'no'} step significantly changed recall (from {min(changes):+.2f} to "
-                     f"{max(changes):+.2f} points; smallest p = {min(r['shirt_p'] for r in rest):.2f})")
-    return (f"On the {records[0]['shirt_images']:,} validation shirts (the class report 003 aimed shifts and "
-            f"rotations at), {'; '.join(parts)}.")
-
-
-def race_margin(selection: list[dict]) -> str:
-    """``make bench``'s race on validation: a sentence when its two fastest candidates finished closer together
-    than two timed runs of one candidate differ (the choice between them is then timing noise), else ""."""
-    times = sorted(r["seconds_to_target"] for r in selection if r["seconds_to_target"] is not None)
-    runs = [[t for t in r.get("seconds_to_target_runs", []) if t is not None] for r in selection]
-    spread = max((max(t) - min(t) for t in runs if len(t) > 1), default=0.0)
-    if len(times) < 2 or times[1] - times[0] >= spread:
-        return ""
-    return (f"The two fastest candidates finished {times[1] - times[0]:.1f} s apart, less than two timed runs of one "
-            f"schedule differ here (up to {spread:.1f} s): the choice between them is as noisy as the timing.")
-
-
-def selection_plateau(val_accuracy: list[float], members: int = 2) -> str:
-    """The ensemble's validation accuracy along its order of selection once ``members`` were chosen: where it stood
-    and the range it stayed in as the rest were added; "" when no member came after those."""
-    if len(val_accuracy) <= members:
-        return ""
-    rest = list(val_accuracy)[members - 1:]
-    more = len(rest) - 1
-    return (f"the soft vote's validation accuracy was {pct(rest[0])} with {plural(members, 'member')} and stayed "
-            f"between {pct(min(rest))} and {pct(max(rest))} as {more} more {'was' if more == 1 else 'were'} added")
-
-
-def ablation_table(records: list[dict]) -> pd.DataFrame:
-    """The recipe ladder of notebook 03 as printed: each step against the model it builds on, on validation."""
-    from .claims import format_p
-
-    rows, before = {}, None
-    for r in records:
-        first = pd.isna(r["val_p"])
-        rows[r["ingredient"]] = {"model": r["model"], "builds on": r.get("compared_with") or before or "",
-                                 "val. accuracy": pct(r["val_accuracy"]),
-                                 "change (McNemar)": "" if first else f"{100 * r['val_change']:+.2f} ({format_p(r['val_p'])})",
-                                 **shirt_columns(r, first),
-                                 "s / epoch": f"{r['seconds_per_epoch']:.1f}"}
-        before = r["model"]
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
 def references() -> pd.DataFrame:
     """Published results of the source reports (reference values, not measured here), one row per
     experiment: its metric, the published value, and our model that reproduces it (if any)."""
@@ -250,35 +151,211 @@ def references() -> pd.DataFrame:
     return frame.fillna({"ours": ""})
 
 
-def member_epochs(entry: dict, models: dict) -> str:
-    """A model's epochs in words; for an ensemble, its members' range (a member not in ``models`` was
-    trained for the ensemble, for the ensemble's own epochs)."""
-    if "members" not in entry:
-        return plural(entry["epochs"], "epoch")
-    epochs = sorted({models.get(m, entry)["epochs"] for m in entry["members"]})
-    span = f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]}–{epochs[-1]}"
-    return f"{len(entry['members'])} members of {span} epochs"
+# ---- The report's tables and facts, for a reader: readable names (fmnist_utils.names), no ids. ----
+
+def project_metadata() -> dict:
+    """The report's authors and the link to its code: pyproject.toml's [project] authors and urls, one setting."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {"authors": [a["name"] for a in project.get("authors", [])],
+            "url": project.get("urls", {}).get("Repository", "")}
 
 
-def reproduction_table(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
-    """Every published number of the source reports next to ours for the same experiment and metric
-    (report 001 published validation accuracies: those rows compare validation), the difference in
-    points, and what differs (epochs and setup)."""
+def name(summary: dict, model_id: str) -> str:
+    """A model's readable name (an ensemble's own members named with their schedule)."""
+    from .names import display_name
+
+    ensemble = summary["models"].get(summary.get("best", {}).get("ensemble"), {})
+    return display_name(model_id, ensemble.get("epochs"))
+
+
+def results_table(summary: dict, ids, group: dict | None = None) -> pd.DataFrame:
+    """The standard results table: one row per model, by readable name, in the order given; ``group``
+    (id → label) adds a first column saying which study a row belongs to."""
     rows = {}
-    for _, r in refs.iterrows():
-        ours = summary["models"].get(r["ours"]) if r["ours"] else None
-        key = "test_accuracy" if r["metric"] == "test" else "val_accuracy"
-        mine = ours[key] if ours else None
-        metric = "" if r["metric"] == "test" else f" ({r['metric']})"
-        epochs = (f"{r['their_epochs']} vs {ours['epochs']} epochs; " if ours and pd.notna(r["their_epochs"])
-                  else f"ours {member_epochs(ours, summary['models'])}; " if ours else "")
-        rows[f"{r['source'].split()[-1]}: {r['experiment']}{metric}"] = {
-            "theirs": pct(r["published"]), "ours": pct(mine) if ours else "—", "our model": r["ours"] or "—",
-            "diff.": f"{100 * (mine - r['published']):+.2f}" if ours else "—",
-            "why they differ": f"{epochs}{r['their_setup']}"}
+    for model_id in ids:
+        m = summary["models"][model_id]
+        rows[name(summary, model_id)] = {
+            **({"study": group[model_id]} if group else {}), "parameters": f"{m['params']:,}",
+            "epochs": m["epochs"], "train min": f"{m['train_seconds'] / 60:.1f}",
+            "val. acc.": pct(m["val_accuracy"]), "test acc. (95% CI)": f"{pct(m['test_accuracy'])} ({ci(m, 1)})"}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-__all__ = ["pct", "ci", "listing", "points", "gap", "plural", "minutes", "augmentation", "show", "table", "figure", "fig",
-           "tab", "model_rows", "recipe", "ablation_table", "shirt_sentence", "race_margin", "selection_plateau", "references", "member_epochs", "reproduction_table",
-           "load_summary"]
+def architecture_table(summary: dict) -> pd.DataFrame:
+    """Every network of the report once, MLPs first, by parameters within a family: its layers and size.
+    Models that differ only in training or in their hidden activation share a row."""
+    from .names import layers, network
+
+    rows = {}
+    for m in sorted(summary["models"].values(), key=lambda m: (m["spec"]["arch"] not in ("linear", "mlp"), m["params"])):
+        if m["family"] == "ensemble":
+            continue
+        spec = m["spec"]
+        row = rows.setdefault(network(spec), {"layers": layers(spec, activation=False), "parameters": f"{m['params']:,}",
+                                              "activations": set()})
+        row["activations"].add(spec["hparams"].get("activation", "relu") if spec["arch"] == "mlp" else "relu")
+    for row in rows.values():
+        acts = row.pop("activations")
+        if len(acts) > 1:
+            row["layers"] += "; " + "/".join(sorted(a or "no activation" for a in acts))
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def recipes_table(summary: dict) -> pd.DataFrame:
+    """The training recipes, each listed once with the values its models use."""
+    from .names import recipe_name
+
+    rows: dict[str, dict[str, set]] = {}
+    for m in summary["models"].values():
+        if m["family"] == "ensemble":
+            continue
+        spec, train = m["spec"], m["spec"]["train"]
+        optimizer = "AdamW" if train.get("weight_decay") else "Adam"
+        schedule = (f"{plural(train['warmup_epochs'], 'warm-up epoch')}, cosine decay" if train["schedule"] == "cosine"
+                    and train.get("warmup_epochs") else "cosine decay" if train["schedule"] == "cosine"
+                    else "halved on plateau" if train["schedule"] == "plateau" else "constant")
+        extras = ["early stopping" if train.get("patience") is not None else "fixed epochs"]
+        extras += ["flip averaging at test time"] if spec.get("tta_flip") else []
+        extras += [f"label smoothing {train['label_smoothing']:g}"] if train.get("label_smoothing") else []
+        extras += ["bfloat16"] if train.get("precision", "float32") != "float32" else []
+        aug = augmentation(spec["hparams"])
+        values = {"optimiser, learning rate": [f"{optimizer} {train['learning_rate']:.2g}"], "schedule": [schedule],
+                  "epochs": [str(train["epochs"])], "batch": [str(train["batch_size"])],
+                  "augmentation": [] if aug == "no augmentation" else aug.replace(" and ", ", ").split(", "),
+                  "also": extras}
+        row = rows.setdefault(recipe_name(spec), {k: set() for k in values})
+        for k, v in values.items():
+            row[k].update(v)
+    ordered = {k: v for k, v in sorted(rows.items(), key=lambda kv: ("Source" not in kv[0], "MLP" not in kv[0]))}
+    return pd.DataFrame.from_dict({r: {k: " / ".join(sorted(v, key=_natural)) or "none" for k, v in cols.items()}
+                                   for r, cols in ordered.items()}, orient="index")
+
+
+def _natural(text: str):
+    """Sort '6' before '18' and '0.001' before '0.002': numbers by value, words alphabetically."""
+    try:
+        return (0, float(text.split()[-1]), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def stopped_early(summary: dict, ids) -> list[str]:
+    """The models among ``ids`` that early stopping ended before their last epoch."""
+    models = summary["models"]
+    return [i for i in ids if models[i]["spec"]["train"].get("patience") is not None
+            and models[i]["epochs"] < models[i]["spec"]["train"]["epochs"]]
+
+
+def ablation_rows(summary: dict, records: list[dict]) -> pd.DataFrame:
+    """Notebook 03's recipe ladder for a reader: each step's change on the validation images, tested."""
+    from .claims import format_p
+
+    rows = {}
+    for r in records:
+        first = pd.isna(r["val_p"])
+        change = "" if first else f"{100 * r['val_change']:+.2f} ({format_p(r['val_p'])})"
+        shirt = "" if first or pd.isna(r.get("shirt_p", float("nan"))) else \
+            f"{100 * r['shirt_change']:+.2f} ({format_p(r['shirt_p'])})"
+        rows[r["ingredient"].replace("cnn_recipe_deep", "CNN-5")] = {
+            "model": name(summary, r["model"]), "val. acc.": pct(r["val_accuracy"]), "change (p)": change,
+            "Shirt recall": pct(r["shirt_recall"], 1) if "shirt_recall" in r else "", "Shirt change (p)": shirt,
+            "s/epoch": f"{r['seconds_per_epoch']:.0f}"}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def reproduction_rows(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
+    """Every published number of the source reports next to ours for the same experiment (report 001 published
+    validation accuracies: those rows compare validation) and what differs."""
+    rows = {}
+    for _, r in refs.iterrows():
+        ours = summary["models"].get(r["ours"]) if r["ours"] else None
+        mine = ours["test_accuracy" if r["metric"] == "test" else "val_accuracy"] if ours else None
+        metric = "" if r["metric"] == "test" else " (val.)"
+        rows[f"{r['source'].split()[-1]}: {r['experiment']}{metric}"] = {
+            "theirs": pct(r["published"]), "ours": pct(mine) if ours else "—",
+            "diff.": f"{100 * (mine - r['published']):+.2f}" if ours else "—",
+            "what differs": (f"{r['their_epochs']} vs {ours['epochs']} epochs; " if ours and pd.notna(r["their_epochs"])
+                             and "members" not in ours else "") + r["their_setup"]}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def step_minutes(summary: dict) -> pd.DataFrame:
+    """Each step's measured time: its latest run that trained every model it records (a cold run)."""
+    titles = {"01_eda": "Data exploration", "02_mlp_baselines": "MLPs", "03_cnn_stages": "CNNs",
+              "04_hyperband_tuning": "Hyperband tuning", "05_ensemble": "Ensemble"}
+    rows = {titles.get(step, step): {"minutes": f"{run['training_run']['seconds'] / 60:.1f}",
+                                     "models trained": run["training_run"]["models_trained"]}
+            for step, run in sorted(summary["notebooks"].items())}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dict]:
+    """The ensemble against its best single member and against the ensemble chosen the same way among the
+    CNNs that were already trained (no new members): members, training minutes, accuracies and McNemar's
+    test of each row against the published soft vote. Returns the table and the comparisons by row."""
+    from .claims import compare
+    from .ensemble import hard_vote, soft_vote
+
+    models, extra = summary["models"], summary["extra"]
+    ens_id = summary["best"]["ensemble"]
+    ens, single = models[ens_id], extra["mcnemar_ensemble_vs_single"]["single"]
+    without = extra["ensemble_without_new_members"]["members"]
+    member_probs = np.stack([probs[m] for m in ens["members"]])
+    votes = {"soft": probs[ens_id], "hard": np.eye(probs[ens_id].shape[1])[hard_vote(member_probs)],
+             "without": soft_vote(np.stack([probs[m] for m in without])), "single": probs[single]}
+    comparisons = {k: compare(k, "soft", votes, y_test) for k in ("single", "without", "hard")}
+    minutes = {"single": models[single]["train_seconds"] / 60, "soft": ens["member_train_seconds"] / 60,
+               "without": sum(models[m]["train_seconds"] for m in without) / 60}
+    rows = {
+        f"best member ({name(summary, single)})": ("single", 1, minutes["single"], models[single]["val_accuracy"]),
+        f"soft vote of {len(without)} CNNs, no new members": ("without", len(without), minutes["without"],
+                                                              extra["ensemble_without_new_members"]["val_accuracy"]),
+        f"soft vote of {len(ens['members'])} CNNs (published ensemble)": ("soft", len(ens["members"]), minutes["soft"],
+                                                                         ens["val_accuracy"]),
+        f"majority vote of the same {len(ens['members'])}": ("hard", len(ens["members"]), minutes["soft"], None)}
+    table = {}
+    for label, (key, members, mins, val) in rows.items():
+        accuracy = float(np.mean(np.asarray(votes[key]).argmax(1) == y_test))
+        c = comparisons.get(key)
+        from .claims import format_p
+
+        table[label] = {"members": members, "train min": f"{mins:.0f}", "val. acc.": pct(val) if val else "—",
+                        "test acc.": pct(accuracy), "vs. published (McNemar)": f"{c.only_a_correct} vs {c.only_b_correct}, "
+                        f"{format_p(c.p_value)}" if c else ""}
+    return pd.DataFrame.from_dict(table, orient="index"), comparisons
+
+
+def tuning_space_table() -> pd.DataFrame:
+    """Both Hyperband search spaces in one table, read from the space functions themselves."""
+    from .tuning import space_table
+
+    frames = {space.upper(): space_table(space)["values"] for space in ("mlp", "cnn")}
+    rows = {f"{space}: {param.replace('_', ' ')}": values for space, frame in frames.items() for param, values in frame.items()}
+    return pd.DataFrame({"values": rows})
+
+
+def bench_facts(results_dir: Path) -> dict | None:
+    """``make bench``'s measurements in the words the report uses (None before a benchmark ran)."""
+    import json
+
+    path = Path(results_dir) / "bench.json"
+    if not path.is_file():
+        return None
+    bench = json.loads(path.read_text())
+    tp = bench["throughput"]
+    fast = tp.get("cnn_images_per_s_precision", tp["cnn_images_per_s"])
+    return {"images_per_s": fast, "precision": tp.get("cnn_precision", "float32").replace("mixed_", ""),
+            "precision_speedup": fast / tp["cnn_images_per_s"], "target": bench["target_accuracy"],
+            "speedup": bench.get("speedup")}
+
+
+def significant_steps(records: list[dict], key: str = "val") -> list[dict]:
+    """The ablation steps whose change (``key``: "val" for all validation images, "shirt" for the shirts) is
+    significant by McNemar's test."""
+    from .claims import step_effect
+
+    unchanged = step_effect(0.0, 1.0)
+    return [r for r in records[1:] if not pd.isna(r.get(f"{key}_p", float("nan")))
+            and step_effect(r[f"{key}_change"], r[f"{key}_p"]) != unchanged]

@@ -18,20 +18,16 @@ def test_redraw_from_results_files_only(tmp_profile):
         probs[right, y[right]] += 1
         return probs / probs.sum(1, keepdims=True)
 
-    probs = {"c": noisy(0.9), "e": noisy(0.92), "e__m00": noisy(0.9)}
+    probs = {"cnn_final": noisy(0.9), "cnn_ensemble": noisy(0.92), "cnn_ensemble__m00": noisy(0.9)}
     results.save_probs(tmp_profile.results_dir, "05_e", probs)
     entry = {"family": "cnn", "notebook": "03_c", "val_accuracy": 0.9, "test_accuracy": 0.9, "train_seconds": 60.0}
-    results.record_model(tmp_profile.results_dir, "quick", "c", entry)
-    results.record_model(tmp_profile.results_dir, "quick", "e", {**entry, "family": "ensemble", "notebook": "05_e"})
-    results.record_extra(tmp_profile.results_dir, "quick", "05_e", "mcnemar_ensemble_vs_single", {"single": "e__m00"})
-    results.record_extra(tmp_profile.results_dir, "quick", "05_e", "ensemble_by_size",
-                         {"members": [1, 2], "mean": [0.9, 0.91], "std": [0.0, 0.01]})
+    results.record_model(tmp_profile.results_dir, "quick", "cnn_final", entry)
+    results.record_model(tmp_profile.results_dir, "quick", "cnn_ensemble", {**entry, "family": "ensemble", "notebook": "05_e"})
     results.record_extra(tmp_profile.results_dir, "quick", "05_e", "ensemble_growth",
-                         {"members": [1, 2], "added": ["c", "e__m00"], "train_minutes": [1.0, 1.5],
+                         {"members": [1, 2], "added": ["cnn_final", "cnn_ensemble__m00"], "train_minutes": [1.0, 1.5],
                           "val_accuracy": [0.9, 0.92], "test_accuracy": [0.9, 0.915]})
     figures.redraw(tmp_profile)
-    names = {"cnn_best_confusion", "ensemble_size", "ensemble_reliability", "ensemble_errors",
-             "ensemble_frontier"}
+    names = {"cnn_best_confusion", "cnn_predictions", "ensemble_best_confusion", "ensemble_frontier"}
     written = {p.stem for p in tmp_profile.figures_dir.glob("*.pdf")}
     assert written == names
     first = {p.name: p.read_bytes() for p in tmp_profile.figures_dir.iterdir()}

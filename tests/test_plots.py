@@ -39,7 +39,7 @@ def test_points_on_top_of_each_other_share_one_label():
     xs, ys = [1.0, 1.0, 5.0], [0.5, 0.5001, 0.9]
     ax.scatter(xs, ys)
     texts = plots.label_points(ax, xs, ys, ["first", "second", "apart"])
-    assert [t.get_text() for t in texts] == ["first, second", "apart"]
+    assert [t.get_text() for t in texts] == ["first; second", "apart"]
     plt.close(fig)
 
 

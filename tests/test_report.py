@@ -35,50 +35,6 @@ def test_default_shift_matches_the_augmentation_block():
     assert report.BLOCK_DEFAULT_SHIFT == default
 
 
-def _entry(train, **spec):
-    return {"epochs": 7, "spec": {"arch": "mlp", "hparams": {}, "train": train, **spec}}
-
-
-def test_recipe_in_words_follows_the_spec():
-    plateau = {"epochs": 30, "batch_size": 128, "learning_rate": 1e-3, "schedule": "plateau", "warmup_epochs": 0,
-               "patience": 6, "weight_decay": 0.0}
-    assert report.recipe(_entry(plateau)) == ("Adam 0.001 (halved on plateau), batch 128; "
-                                              "early stop (patience 6), ran 7 of 30")
-    cosine = {**plateau, "schedule": "cosine", "warmup_epochs": 1, "patience": None, "learning_rate": 2e-3,
-              "epochs": 12, "weight_decay": 1e-4}
-    assert report.recipe(_entry(cosine, tta_flip=True, init="abc")) == (
-        "AdamW 0.002 (1 warm-up epoch + cosine), batch 128; 12 epochs; starts from the base model's weights; "
-        "test-time flip averaging")
-    assert report.recipe(_entry({**cosine, "precision": "mixed_bfloat16"})).endswith("12 epochs; bfloat16 mixed precision")
-    assert report.recipe(_entry({**cosine, "label_smoothing": 0.1})).endswith("12 epochs; label smoothing 0.1")
-
-
-def test_reproduction_table_compares_the_same_metric():
-    import pandas as pd
-
-    summary = {"models": {"a": {"test_accuracy": 0.90, "val_accuracy": 0.92, "epochs": 10}}}
-    refs = pd.DataFrame([
-        {"source": "report 004", "experiment": "x", "metric": "test", "published": 0.89, "ours": "a",
-         "their_epochs": 40, "their_setup": "Adam"},
-        {"source": "report 001", "experiment": "y", "metric": "validation", "published": 0.85, "ours": "a",
-         "their_epochs": pd.NA, "their_setup": "plots"},
-        {"source": "report 002", "experiment": "z", "metric": "test", "published": 0.9, "ours": "",
-         "their_epochs": 30, "their_setup": "BN"}])
-    table = report.reproduction_table(summary, refs)
-    assert table.loc["004: x", "ours"] == "90.00%" and table.loc["004: x", "diff."] == "+1.00"
-    assert table.loc["004: x", "why they differ"] == "40 vs 10 epochs; Adam"
-    assert table.loc["001: y (validation)", "ours"] == "92.00%"  # validation against validation
-    assert table.loc["002: z", "ours"] == "—" and table.loc["002: z", "diff."] == "—"
-
-
-def test_an_ensembles_epochs_are_its_members_range():
-    models = {"a": {"epochs": 30}, "b": {"epochs": 18}}
-    ens = {"epochs": 19, "members": ["new_00", "a", "b"]}  # new_00: trained for the ensemble, 19 epochs
-    assert report.member_epochs(ens, models) == "3 members of 18–30 epochs"
-    assert report.member_epochs({"epochs": 19, "members": ["new_00", "new_01"]}, models) == "2 members of 19 epochs"
-    assert report.member_epochs({"epochs": 1}, models) == "1 epoch"
-
-
 def test_published_references_name_recorded_models_and_known_metrics():
     refs = report.references()
     assert set(refs["metric"]) <= {"test", "validation"}
@@ -87,7 +43,6 @@ def test_published_references_name_recorded_models_and_known_metrics():
 
 
 def test_gap_says_which_side_in_unsigned_points():
-    assert report.points(-0.0064) == "0.64 points"
     assert report.gap(0.9345, 0.9409) == "0.64 points below"
     assert report.gap(0.9519, 0.9509) == "0.10 points above"
 
@@ -96,21 +51,6 @@ def test_listing_joins_with_and():
     assert report.listing(["a"]) == "a"
     assert report.listing(["a", "b"]) == "a and b"
     assert report.listing(["a", "b", "c"]) == "a, b and c"
-
-
-def test_ablation_table_compares_each_step_with_the_model_it_builds_on():
-    records = [{"ingredient": "start", "model": "a", "val_accuracy": 0.9, "seconds_per_epoch": 20.0,
-                "val_change": float("nan"), "val_p": float("nan")},
-               {"ingredient": "+ more", "model": "b", "val_accuracy": 0.9123, "seconds_per_epoch": 21.04,
-                "val_change": 0.0123, "val_p": 0.0004},  # older results: no "compared_with", the step before
-               {"ingredient": "+ other", "model": "c", "val_accuracy": 0.91, "seconds_per_epoch": 30.0,
-                "val_change": 0.01, "val_p": 0.2, "compared_with": "a"}]
-    table = report.ablation_table(records)
-    assert list(table.index) == ["start", "+ more", "+ other"]
-    assert table.loc["start", "change (McNemar)"] == ""
-    assert table.loc["start", "builds on"] == ""
-    assert table.loc["+ more"].tolist() == ["b", "a", "91.23%", "+1.23 (p < 0.001)", "21.0"]
-    assert table.loc["+ other", "builds on"] == "a"
 
 
 def test_a_long_table_breaks_across_pages_and_a_short_one_floats(monkeypatch):
@@ -128,58 +68,140 @@ def test_a_long_table_breaks_across_pages_and_a_short_one_floats(monkeypatch):
     assert short.startswith("\\begin{table}[htbp]") and "longtable" not in short
 
 
-def test_model_names_in_a_label_are_set_in_code_type():
-    assert report.code_names("a longer schedule for cnn_recipe_deep") == "a longer schedule for `cnn_recipe_deep`"
-    assert report.code_names("mlp_256 and cnn_final, then a third conv") == "`mlp_256` and `cnn_final`, then a third conv"
-    assert report.code_names("test-time flips") == "test-time flips"
+
+TRAIN = {"epochs": 30, "batch_size": 128, "learning_rate": 1e-3, "schedule": "plateau", "warmup_epochs": 0,
+         "patience": 5, "weight_decay": 0.0}
+COSINE = {**TRAIN, "learning_rate": 2e-3, "schedule": "cosine", "warmup_epochs": 1, "patience": None,
+          "precision": "mixed_bfloat16"}
 
 
-def test_ablation_table_shows_the_shirt_recall_where_it_was_recorded():
-    records = [{"ingredient": "start", "model": "a", "val_accuracy": 0.9, "seconds_per_epoch": 20.0,
-                "val_change": float("nan"), "val_p": float("nan"), "shirt_recall": 0.8, "shirt_change": float("nan"),
-                "shirt_p": float("nan")},
-               {"ingredient": "+ more", "model": "b", "val_accuracy": 0.91, "seconds_per_epoch": 20.0,
-                "val_change": 0.01, "val_p": 0.2, "shirt_recall": 0.8123, "shirt_change": 0.0123, "shirt_p": 0.03}]
-    table = report.ablation_table(records)
-    assert table.loc["start", "Shirt recall"] == "80.00%" and table.loc["start", "Shirt change"] == ""
-    assert table.loc["+ more", "Shirt change"] == "+1.23 (p = 0.03)"
-    assert list(table.columns)[-1] == "s / epoch"
-    assert "Shirt recall" not in report.ablation_table([{k: v for k, v in records[0].items()
-                                                          if not k.startswith("shirt")}]).columns
+def _model(arch, hparams, train, family="cnn", params=1000, epochs=30, **extra):
+    return {"family": family, "params": params, "epochs": epochs, "train_seconds": 120.0, "val_accuracy": 0.95,
+            "test_accuracy": 0.94, "test_accuracy_ci95": [0.935, 0.945],
+            "spec": {"arch": arch, "hparams": hparams, "train": train, "seed": 42, **extra}}
 
 
-def _shirt_step(name, change, p):
-    return {"ingredient": f"+ {name}", "shirt_images": 600, "shirt_change": change, "shirt_p": p}
+def _summary():
+    five = {"blocks": [[32], [64, 64], [128, 128]], "dense_units": 256, "first_bn": False,
+            "augment": {"flip": True, "shift": 0.0}}
+    models = {
+        "mlp_128_relu": _model("mlp", {"hidden_units": [128], "activation": "relu"}, TRAIN, "mlp", 101_770, 12),
+        "mlp_128_tanh": _model("mlp", {"hidden_units": [128], "activation": "tanh"}, TRAIN, "mlp", 101_770, 30),
+        "cnn_final": _model("vgg_bn", five, COSINE, params=576_842, tta_flip=True),
+        "cnn_final_seed2": _model("vgg_bn", five, COSINE, params=576_842, tta_flip=True),
+        "cnn_ensemble": {**_model("vgg_bn", five, COSINE, "ensemble", epochs=21), "members": ["cnn_ensemble__m00"]},
+    }
+    return {"models": models, "best": {"ensemble": "cnn_ensemble"}}
 
 
-def test_shirt_sentence_names_the_significant_steps_and_sums_up_the_rest():
-    first = {"ingredient": "start", "shirt_images": 600, "shirt_change": float("nan"), "shirt_p": float("nan")}
-    calm = [first, _shirt_step("a", -0.0183, 0.18), _shirt_step("b", 0.0083, 0.46)]
-    assert report.shirt_sentence(calm) == ("On the 600 validation shirts (the class report 003 aimed shifts and rotations "
-                                           "at), no step significantly changed recall (from -1.83 to +0.83 points; "
-                                           "smallest p = 0.18).")
-    moved = report.shirt_sentence(calm + [_shirt_step("c", 0.03, 0.01)])
-    assert "c raised recall (+3.00 points, p = 0.01); no other step significantly changed recall" in moved
-    assert report.shirt_sentence([{k: v for k, v in first.items() if not k.startswith("shirt")}]) == ""
+def test_tables_name_models_readably_and_never_by_id():
+    s = _summary()
+    table = report.results_table(s, ["mlp_128_tanh", "cnn_final"], {"mlp_128_tanh": "activations", "cnn_final": "ours"})
+    assert list(table.index) == ["MLP 128, tanh", "CNN-5, 30 epochs (ours)"]
+    assert table.loc["CNN-5, 30 epochs (ours)", "test acc. (95% CI)"] == "94.00% (93.5–94.5%)"
+    assert report.name(s, "cnn_ensemble__m00") == "CNN-5, 21 epochs, new seed 1"  # the ensemble's schedule
+    text = " ".join(map(str, [*table.index, *table.to_numpy().ravel()]))
+    assert "_" not in text
 
 
-def _race_run(seconds, runs):
-    return {"seconds_to_target": seconds, "seconds_to_target_runs": runs}
+def test_architecture_table_lists_each_network_once_mlps_first():
+    table = report.architecture_table(_summary())
+    assert list(table.index) == ["MLP 128", "CNN-5"]  # two MLPs of one network share a row; the ensemble has none
+    assert table.loc["MLP 128", "layers"] == "dense 128; relu/tanh"
+    assert table.loc["CNN-5", "layers"].startswith("conv32, pool, conv64+BN, conv64+BN, pool")
+    assert table.loc["CNN-5", "parameters"] == "576,842"
 
 
-def test_race_margin_speaks_only_when_the_two_fastest_are_closer_than_the_timing_noise():
-    close = [_race_run(27.2, [32.2, 27.2]), _race_run(27.4, [33.6, 27.4]), _race_run(None, [None, None])]
-    assert report.race_margin(close) == ("The two fastest candidates finished 0.2 s apart, less than two timed runs of "
-                                         "one schedule differ here (up to 6.2 s): the choice between them is as noisy "
-                                         "as the timing.")
-    assert report.race_margin([_race_run(20.0, [20.5, 20.0]), _race_run(30.0, [30.0, 31.0])]) == ""
-    assert report.race_margin([_race_run(20.0, [20.0]), _race_run(20.1, [20.1])]) == ""  # one run each: no spread known
-    assert report.race_margin([_race_run(20.0, [20.0, 25.0])]) == ""
+def test_recipes_table_lists_each_recipe_once_with_the_values_its_models_use():
+    table = report.recipes_table(_summary())
+    assert list(table.index) == ["Source reports' recipe", "Our CNN recipe"]
+    assert table.loc["Source reports' recipe", "epochs"] == "30"  # the most each run may train
+    assert table.loc["Our CNN recipe", "schedule"] == "1 warm-up epoch, cosine decay"
+    assert table.loc["Our CNN recipe", "also"] == "bfloat16 / fixed epochs / flip averaging at test time"
+    assert table.loc["Source reports' recipe", "augmentation"] == "none"
 
 
-def test_selection_plateau_gives_where_validation_accuracy_stood_and_its_range_after_the_first_members():
-    growth = [0.95017, 0.95317, 0.9525, 0.9525, 0.9535, 0.95383, 0.95317]
-    assert report.selection_plateau(growth) == ("the soft vote's validation accuracy was 95.32% with 2 members and "
-                                                "stayed between 95.25% and 95.38% as 5 more were added")
-    assert report.selection_plateau([0.90, 0.92, 0.91], members=2).endswith("as 1 more was added")
-    assert report.selection_plateau([0.90, 0.92]) == ""  # nothing added after the first two
+def test_stopped_early_names_the_runs_early_stopping_ended():
+    assert report.stopped_early(_summary(), ["mlp_128_relu", "mlp_128_tanh", "cnn_final"]) == ["mlp_128_relu"]
+
+
+def test_reproduction_rows_compare_the_same_metric():
+    import pandas as pd
+
+    summary = {"models": {"mlp_256": {"test_accuracy": 0.90, "val_accuracy": 0.92, "epochs": 10}}, "best": {}}
+    refs = pd.DataFrame([
+        {"source": "report 004", "experiment": "x", "metric": "test", "published": 0.89, "ours": "mlp_256",
+         "their_epochs": 40, "their_setup": "Adam"},
+        {"source": "report 001", "experiment": "y", "metric": "validation", "published": 0.85, "ours": "mlp_256",
+         "their_epochs": pd.NA, "their_setup": "plots"},
+        {"source": "report 002", "experiment": "z", "metric": "test", "published": 0.9, "ours": "",
+         "their_epochs": 30, "their_setup": "BN"}])
+    table = report.reproduction_rows(summary, refs)
+    assert table.loc["004: x", "ours"] == "90.00%" and table.loc["004: x", "diff."] == "+1.00"
+    assert table.loc["004: x", "what differs"] == "40 vs 10 epochs; Adam"
+    assert table.loc["001: y (val.)", "ours"] == "92.00%"  # validation against validation
+    assert table.loc["002: z", "ours"] == "—" and table.loc["002: z", "diff."] == "—"
+
+
+def _step(ingredient, model, change, p, shirt_change=float("nan"), shirt_p=float("nan")):
+    return {"ingredient": ingredient, "model": model, "val_accuracy": 0.95, "seconds_per_epoch": 15.4,
+            "val_change": change, "val_p": p, "shirt_recall": 0.85, "shirt_change": shirt_change, "shirt_p": shirt_p}
+
+
+def test_ablation_rows_and_significant_steps_follow_the_tests():
+    nan = float("nan")
+    ladder = [_step("our recipe", "cnn_recipe", nan, nan), _step("+ more epochs", "cnn_final", 0.0037, 0.03, 0.01, 0.4),
+              _step("+ smoothing", "cnn_final_seed2", -0.002, 0.3, -0.03, 0.01)]
+    table = report.ablation_rows({"models": {}, "best": {}}, ladder)
+    assert table.loc["our recipe", "change (p)"] == "" and table.loc["our recipe", "model"] == "CNN-2 (ours)"
+    assert table.loc["+ more epochs", "change (p)"] == "+0.37 (p = 0.03)"
+    assert table.loc["+ smoothing", "Shirt change (p)"] == "-3.00 (p = 0.01)"
+    assert [r["model"] for r in report.significant_steps(ladder)] == ["cnn_final"]
+    assert [r["model"] for r in report.significant_steps(ladder, "shirt")] == ["cnn_final_seed2"]
+
+
+def test_ensemble_rows_test_each_row_against_the_published_soft_vote():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 500)
+
+    def noisy(p_right):
+        probs = rng.dirichlet(np.ones(10), len(y))
+        right = rng.random(len(y)) < p_right
+        probs[right, y[right]] += 2
+        return probs / probs.sum(1, keepdims=True)
+
+    probs = {"cnn_final": noisy(0.8), "cnn_final_seed2": noisy(0.8), "cnn_recipe": noisy(0.7)}
+    probs["cnn_ensemble"] = (probs["cnn_final"] + probs["cnn_final_seed2"] + probs["cnn_recipe"]) / 3
+    models = {m: {"train_seconds": 600.0, "val_accuracy": 0.9} for m in ("cnn_final", "cnn_final_seed2", "cnn_recipe")}
+    models["cnn_ensemble"] = {"members": ["cnn_final", "cnn_final_seed2", "cnn_recipe"], "member_train_seconds": 1800.0,
+                              "val_accuracy": 0.93}
+    summary = {"models": models, "best": {"ensemble": "cnn_ensemble"},
+               "extra": {"mcnemar_ensemble_vs_single": {"single": "cnn_final"},
+                         "ensemble_without_new_members": {"members": ["cnn_final", "cnn_recipe"], "val_accuracy": 0.92}}}
+    table, tests = report.ensemble_rows(summary, probs, y)
+    assert table["members"].tolist() == [1, 2, 3, 3] and table["train min"].tolist() == ["10", "20", "30", "30"]
+    assert tests["single"].accuracy_a == np.mean(probs["cnn_final"].argmax(1) == y)
+    assert tests["single"].accuracy_b == np.mean(probs["cnn_ensemble"].argmax(1) == y)
+    assert table.iloc[2]["vs. published (McNemar)"] == ""  # the published ensemble itself
+
+
+def test_a_figure_whose_text_would_print_below_7_points_is_refused(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from fmnist_utils import plots
+
+    fig, ax = plt.subplots(figsize=(plots.WIDTH, 2))
+    ax.plot([0, 1], [0, 1])
+    plots.save_figure(fig, "wide", tmp_path)
+    plt.close(fig)
+    assert report.printed_scale(tmp_path / "wide.pdf", 1.0) > 0.95
+    report.figure(tmp_path, "wide", "A wide figure.", 1.0)
+    with pytest.raises(ValueError, match="wide at 0.5 of the text width prints its text at"):
+        report.figure(tmp_path, "wide", "A wide figure.", 0.5)
+
+
+def test_title_block_comes_from_pyproject():
+    meta = report.project_metadata()
+    assert meta["authors"] and meta["url"].startswith("https://")

@@ -1,0 +1,127 @@
+"""What a reader sees for each model: a readable name and its layers in words, read from the recorded spec.
+
+The code and the results files identify models by ids (``cnn_final_seed2``); the report, its tables and
+its figures use the names defined here, once. Presentation only: renaming never makes a result stale.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Ours: "CNN-k" is a network of k 3×3 conv layers with BatchNorm after all but the first (see models.vgg_bn).
+MODEL_NAMES = {
+    "linear": "Linear softmax",
+    "mlp_256": "MLP 256",
+    "mlp_256_128_100_dropout": "MLP 256-128-100, dropout",
+    "mlp_128_relu": "MLP 128, ReLU",
+    "mlp_128_tanh": "MLP 128, tanh",
+    "mlp_128_sigmoid": "MLP 128, sigmoid",
+    "mlp_128_identity": "MLP 128, no activation",
+    "mlp_small": "Small MLP (2 layers)",
+    "mlp_medium": "Medium MLP (4 layers)",
+    "mlp_large": "Large MLP (6 layers)",
+    "mlp_bn_aug_cosine": "MLP-BN (ours)",
+    "mlp_tuned": "Tuned MLP",
+    "cnn_1conv_mlp": "1-conv CNN",
+    "cnn_2conv": "2-conv CNN",
+    "cnn_2conv_aug": "2-conv CNN, flips",
+    "lenet_bn": "LeNet-BN",
+    "vgg_bn_deep": "CNN-5, 6 epochs",
+    "cnn_recipe": "CNN-2 (ours)",
+    "cnn_recipe_seed2": "CNN-2, seed 2",
+    "cnn_recipe_deeper": "CNN-3",
+    "cnn_recipe_harder": "CNN-3, shifts + erasing",
+    "cnn_recipe_smoothed": "CNN-3, shifts + erasing + smoothing",
+    "cnn_recipe_deep": "CNN-5, 18 epochs",
+    "cnn_final": "CNN-5, 30 epochs (ours)",
+    "cnn_final_seed2": "CNN-5, 30 epochs, seed 2",
+    "cnn_tuned": "Tuned CNN",
+    "cnn_ensemble": "Ensemble",
+}
+MEMBER = re.compile(r"^(?P<ensemble>\w+)__m(?P<index>\d+)$")  # a member an ensemble step trained itself
+
+
+def display_name(model_id: str, epochs: int | None = None) -> str:
+    """The readable name of a model id; an ensemble's own members are named after the network they train
+    (``epochs``: their schedule). An id with no name is an error: a reader never sees an id."""
+    if model_id in MODEL_NAMES:
+        return MODEL_NAMES[model_id]
+    member = MEMBER.match(model_id)
+    if member:
+        schedule = f", {epochs} epochs" if epochs else ""
+        return f"CNN-5{schedule}, new seed {int(member['index']) + 1}"
+    raise KeyError(f"No readable name for model {model_id!r}: add it to fmnist_utils.names.MODEL_NAMES")
+
+
+def names(model_ids, epochs: int | None = None) -> list[str]:
+    return [display_name(m, epochs) for m in model_ids]
+
+
+def rename(text: str) -> str:
+    """Every model id in ``text`` replaced by its readable name (for labels recorded with ids)."""
+    ids = sorted(MODEL_NAMES, key=len, reverse=True)
+    return re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b", lambda m: MODEL_NAMES[m[1]], text)
+
+
+def _units(units) -> str:
+    return "-".join(str(u) for u in units)
+
+
+def _conv_blocks(blocks, first_bn: bool) -> str:
+    parts = []
+    for b, block in enumerate(blocks):
+        convs = [f"conv{f}" + ("" if b == 0 and i == 0 and not first_bn else "+BN") for i, f in enumerate(block)]
+        parts.append(", ".join(convs) + ", pool")
+    return ", ".join(parts)
+
+
+def layers(spec: dict, activation: bool = True) -> str:
+    """A model's layers in one line from its recorded spec (hidden layers use ReLU unless named, or unless
+    ``activation`` is false; convolutions are 3×3 unless named; 'pool' is 2×2 max-pooling)."""
+    arch, h = spec["arch"], spec.get("hparams", {})
+    if arch == "linear":
+        return "softmax on the 784 pixels"
+    if arch == "mlp":
+        act = h.get("activation", "relu")
+        words = [f"dense {_units(h.get('hidden_units', (256,)))}" + ("+BN" if h.get("batch_norm") else "")]
+        if act != "relu" and activation:
+            words.append(f"{act or 'no'} activation")
+        if h.get("dropout"):
+            words.append(f"dropout {h['dropout']:g}")
+        return ", ".join(words)
+    if arch == "cnn_1conv_mlp":
+        return "conv16, pool, dense 256-128-100, dropout 0.25/0.4"
+    if arch == "cnn_2conv":
+        return "conv16, pool, conv32, pool, dense 256, dropout 0.25/0.5"
+    if arch == "lenet_bn":
+        first = "conv32 5×5" + ("+BN" if h.get("first_bn", True) else "")
+        return f"{first}, pool, conv64 5×5+BN, pool, dense 84+BN, dropout {h.get('dropout', 0.3):g}"
+    if arch == "vgg_bn":
+        blocks = h.get("blocks", ((32, 32), (64, 64), (128,)))
+        dense = h.get("dense_units", 256)
+        head = (["global average pool"] if h.get("global_pool") else []) + ([f"dense {dense}+BN"] if dense else [])
+        return ", ".join([_conv_blocks(blocks, h.get("first_bn", True)), *head, f"dropout {h.get('dropout', 0.3):g}"])
+    if arch == "tunable_cnn":
+        k = h.get("kernel", 3)
+        convs = ", ".join(f"conv{f}+BN, pool" for f in h.get("filters", (64, 64, 128)))
+        return f"conv{h.get('filters1', 32)} {k}×{k}, pool {h.get('pool', 2)}, {convs}, dropout {h.get('dropout', 0.25):g}"
+    raise KeyError(f"No description of architecture {arch!r}: add it to fmnist_utils.names.layers")
+
+
+def network(spec: dict) -> str:
+    """The name of a model's network, whatever its training: 'MLP 256-128', 'CNN-5', 'LeNet-BN'."""
+    arch, h = spec["arch"], spec.get("hparams", {})
+    if arch == "mlp":
+        return f"MLP {_units(h.get('hidden_units', (256,)))}" + ("-BN" if h.get("batch_norm") else "")
+    if arch == "vgg_bn":
+        return f"CNN-{layers(spec).count('conv')}"
+    return {"linear": "Linear softmax", "cnn_1conv_mlp": "1-conv CNN", "cnn_2conv": "2-conv CNN",
+            "lenet_bn": "LeNet-BN", "tunable_cnn": "Tuned CNN"}[arch]
+
+
+def recipe_name(spec: dict) -> str:
+    """Which of the report's training recipes trained a model: the source reports' (constant learning rate
+    halved on plateaus, early stopping) or ours (warm-up and cosine decay over a fixed schedule)."""
+    if spec["train"]["schedule"] != "cosine":
+        return "Source reports' recipe"
+    return "Our CNN recipe" if spec["arch"] != "mlp" else "Our MLP recipe"
