@@ -21,7 +21,7 @@ endif
 NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemble
 RUN       := $(PYTHON) -m fmnist_utils.pipeline
 
-.PHONY: help setup test notebooks retrain status report pdf figures verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
+.PHONY: help setup test lab notebooks retrain status report pdf tools figures verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -51,6 +51,9 @@ $(STAMP): requirements.txt pyproject.toml
 test: $(STAMP) ## run the unit tests
 	$(PYTHON) -m pytest -q
 
+lab: $(STAMP) ## open JupyterLab with this checkout's kernel, "Python (fmnist: <folder>)"
+	$(VENV)/bin/jupyter lab notebooks
+
 # One target per step. Whether a step reruns is decided by content, not by file times (a fresh clone
 # keeps none): the pipeline compares the digests of the notebook's code, the package modules that
 # compute results and the upstream steps' models with those recorded in results/<profile>/NN_x.json,
@@ -71,8 +74,11 @@ status: | $(STAMP) ## per step: current with the code, stale (and which input ch
 report: retrain ## retrain what is not current, then redraw the figures and build the PDF
 	$(MAKE) --no-print-directory pdf PROFILE=$(PROFILE)
 
-pdf: figures | $(STAMP) ## redraw the figures and build the PDF from the profile's results files alone: trains nothing
+pdf: tools figures | $(STAMP) ## redraw the figures and build the PDF from the profile's results files alone: trains nothing
 	$(RUN) report --profile $(PROFILE)
+
+tools: | $(STAMP) ## check that the programs the PDF needs (xelatex, pandoc) are installed, before any work
+	@$(RUN) tools
 
 figures: | $(STAMP) ## redraw every figure from the results files and the data (no training)
 	$(PYTHON) -m fmnist_utils.figures --profile $(PROFILE)
@@ -86,7 +92,7 @@ bench: $(STAMP) ## time-to-92% of our CNN recipe vs report 004's, and throughput
 SPACE ?= cnn
 TUNER_DIR ?=
 tune-worker: $(STAMP) ## one process of keras-tuner's distributed search (see README; TUNER_DIR= a shared folder)
-	$(PYTHON) -m fmnist_utils.tuning --space $(SPACE) --profile $(PROFILE) $(if $(TUNER_DIR),--directory $(TUNER_DIR))
+	$(PYTHON) -m fmnist_utils.tuning --space '$(SPACE)' --profile $(PROFILE) $(if $(TUNER_DIR),--directory '$(TUNER_DIR)')
 
 clean-quick: ## remove the quick profile's outputs and caches (build/quick)
 	rm -rf build/quick

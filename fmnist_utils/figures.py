@@ -16,7 +16,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from . import evaluate, plots, results
+from . import evaluate, integrity, plots, results
 from .config import PROFILE_NAMES, Profile, get_profile
 from .data import CLASS_NAMES, load_fashion_mnist, prepare_splits
 from .names import display_name
@@ -166,6 +166,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     profile = get_profile(parser.parse_args(argv).profile)
+    integrity.require_readable(profile.results_dir, profile.name)
     redraw(profile)
     print(f"figures redrawn from {profile.results_dir} into {profile.figures_dir}")
 

@@ -26,7 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Iterator
 
-from . import atomic, results
+from . import atomic, integrity, results
 from .config import NOTEBOOKS_DIR, PROFILE_NAMES, ROOT, Profile, get_profile
 
 REPORT_NOTEBOOK = ROOT / "report" / "report.ipynb"
@@ -147,9 +147,22 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
             pm.execute_notebook(str(source), str(tmp), parameters={"PROFILE": profile.name},
                                 kernel_name=KERNEL, cwd=str(source.parent), progress_bar=False,
                                 log_output=True, kernel_manager_class=headless_kernel_manager(log_stream))
-        except pm.PapermillExecutionError as exc:
+        except Exception as exc:
             if _RECEIVED:  # the kernel died because the run was interrupted, not because the notebook failed
                 raise Interrupted(_RECEIVED[-1]) from None
+            if type(exc).__name__ != "DeadKernelError":
+                if not isinstance(exc, pm.PapermillExecutionError):
+                    raise
+            else:  # killed from outside (out of memory, most often): no cell raised, the process is gone
+                kept = profile.failed_dir / source.name
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                if tmp.exists():
+                    shutil.move(tmp, kept)
+                raise NotebookFailed(
+                    f"{source.name}: the kernel died — out of memory? ({exc})\n"
+                    + (f"Executed copy up to the last finished cell kept in {relative(kept)}; " if kept.exists() else "")
+                    + f"log in {relative(log)}.\nRerun `make {source.stem} PROFILE={profile.name}` to resume "
+                    "(trained models are cached).") from None
             import nbformat
 
             kept = profile.failed_dir / source.name
@@ -167,7 +180,7 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
 
 # Package modules that only present results: a change to them never makes a step's results stale.
 PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py", "verify.py", "bench.py",
-                "names.py"}
+                "names.py", "integrity.py"}
 # Steps that read another step's results (05 trains copies of the best CNN of 03 and 04).
 UPSTREAM = {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}
 
@@ -189,25 +202,62 @@ def input_digests(name: str, profile: Profile) -> dict:
 
 
 def step_state(name: str, profile: Profile) -> tuple[str, list[str]]:
-    """("current" | "stale" | "missing" | "unknown", the inputs that changed)."""
+    """("current" | "stale" | "missing" | "corrupt" | "unfinished" | "interrupted", and why: the inputs that
+    changed, or the problems of its files)."""
     if not results.step_path(profile.results_dir, name).is_file():
         return "missing", []
-    recorded = results.load_step(profile.results_dir, name).get("inputs")
-    if recorded is None:
-        return "unknown", []  # written before steps recorded their inputs
+    problems = integrity.step_problems(profile.results_dir, name, profile.name)
+    if any("did not finish" not in p for p in problems):
+        return "corrupt", problems
+    run = RunMarker(profile, name)
+    if run.left_by_dead_run():
+        return "interrupted", [f"a run started {run.started()} did not finish"]
+    if problems:
+        return "unfinished", problems
+    recorded = results.load_step(profile.results_dir, name)["inputs"]
     changed = [k for k, v in input_digests(name, profile).items() if recorded.get(k) != v]
     return ("stale" if changed else "current"), changed
 
 
 def status(profile: Profile) -> list[str]:
-    """One line per step: whether its results are current with the code."""
+    """One line per step: whether its results are current with the code, and if not, why."""
     lines = []
     for name in notebook_names():
-        state, changed = step_state(name, profile)
-        why = {"stale": f"changed: {', '.join(changed)}", "missing": "never run",
-               "unknown": "recorded before input digests; `make retrain` reruns it", "current": ""}[state]
-        lines.append(f"{name:<22} {state:<8} {why}".rstrip())
+        state, why = step_state(name, profile)
+        detail = {"stale": f"changed: {', '.join(why)}", "missing": "never run", "current": ""}.get(
+            state, "; ".join(why) + f"; `make {name} PROFILE={profile.name}` reruns it")
+        lines.append(f"{name:<22} {state:<11} {detail}".rstrip())
     return lines
+
+
+class RunMarker:
+    """``build/<profile>/running/<step>.json``, written when a step's notebook starts and removed when its run
+    is recorded: one left behind by a process that is gone means the step was killed (SIGKILL, out of memory)
+    or failed, and its results may hold a half-updated mixture, so it is not current."""
+
+    def __init__(self, profile: Profile, name: str):
+        self.path = profile.build_dir / "running" / f"{name}.json"
+
+    def start(self) -> None:
+        atomic.write_json(self.path, {"pid": os.getpid(), "started": time.strftime("%Y-%m-%d %H:%M:%S")})
+
+    def finish(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def _read(self) -> dict:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def started(self) -> str:
+        return self._read().get("started", "earlier")
+
+    def left_by_dead_run(self) -> bool:
+        if not self.path.exists():
+            return False
+        pid = self._read().get("pid")
+        return not (isinstance(pid, int) and Path(f"/proc/{pid}").exists())
 
 
 def trained_artifacts(artifacts_dir: Path) -> set[str]:
@@ -244,16 +294,23 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     profile = get_profile(profile_name)
     if name not in notebook_names():
         raise SystemExit(f"No notebook {name!r}; the notebooks are: {', '.join(notebook_names())}")
-    if if_stale and step_state(name, profile)[0] == "current":
+    state, why = step_state(name, profile)
+    if if_stale and state == "current":
         print(f"{name}: results current with the code; not rerun")
         return None
+    if state == "corrupt":
+        moved = integrity.set_aside_step(profile.results_dir, name)
+        print(f"{name}: {why[0]}; moved aside as {', '.join(relative(p) for p in moved)}; the rerun rewrites it")
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     target = profile.notebooks_out_dir / source.name
     inputs = input_digests(name, profile)
     before, models_before = trained_artifacts(profile.artifacts_dir), recorded_models(profile, name)
+    marker = RunMarker(profile, name)
+    marker.start()
     seconds = execute(source, target, profile)
     trained = len(trained_artifacts(profile.artifacts_dir) - before)
     record_run(profile, name, seconds, trained, inputs, models_before)
+    marker.finish()
     print(f"{name}: executed in {seconds:.0f} s, {trained} models/trials trained -> {relative(target)}")
     return target
 
@@ -264,6 +321,8 @@ def build_report(profile_name: str) -> Path:
     from traitlets.config import Config
 
     profile = get_profile(profile_name)
+    require_tools()
+    integrity.require_readable(profile.results_dir, profile.name)
     executed = profile.notebooks_out_dir / "report.ipynb"
     execute(REPORT_NOTEBOOK, executed, profile)
     config = Config()
@@ -288,6 +347,19 @@ def build_report(profile_name: str) -> Path:
     atomic.write_bytes(target, pdf)
     print(f"report: {relative(target)} ({len(pdf) / 1024:.0f} KiB)")
     return target
+
+
+# What nbconvert's PDF route runs, and the Debian packages that provide it.
+PDF_TOOLS = {"xelatex": "texlive-xetex texlive-fonts-recommended texlive-plain-generic", "pandoc": "pandoc"}
+
+
+def require_tools() -> None:
+    """Stop before any work when a program the PDF needs is missing, naming the packages to install."""
+    missing = [tool for tool in PDF_TOOLS if shutil.which(tool) is None]
+    if missing:
+        packages = " ".join(PDF_TOOLS[t] for t in missing)
+        raise SystemExit(f"The PDF needs {' and '.join(missing)}, not found on PATH. Install them: "
+                         f"sudo apt-get install {packages}   (or run `make setup` as root)")
 
 
 REPORT_TITLE = "Fashion-MNIST on a CPU: MLPs, CNNs, Hyperband and an ensemble"
@@ -374,6 +446,7 @@ def quiet() -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Run the report's notebooks headless.")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("tools", help="check that the programs the PDF needs are installed")
     nb = sub.add_parser("notebook", help="execute notebooks/NAME.ipynb")
     nb.add_argument("name", help=f"one of: {', '.join(notebook_names())}")
     nb.add_argument("--if-stale", action="store_true", help="only if its results are not current with the code")
@@ -382,14 +455,20 @@ def main(argv=None) -> int:
     for p in (nb, rep, st):
         p.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     args = parser.parse_args(argv)
+    if args.command == "tools":
+        require_tools()
+        return 0
     quiet()
     profile_name = get_profile(args.profile).name
     if args.command == "status":
         print("\n".join(status(get_profile(profile_name))))
         return 0
     what = args.name if args.command == "notebook" else "report"
+    if args.command == "notebook" and args.name not in notebook_names():
+        raise SystemExit(f"No notebook {args.name!r}; the notebooks are: {', '.join(notebook_names())}")
     try:
-        with interrupts_as_exceptions():
+        with one_run_at_a_time(get_profile(profile_name), what), interrupts_as_exceptions():
+            remove_leftovers(get_profile(profile_name))
             if args.command == "notebook":
                 run_notebook(args.name, profile_name, args.if_stale)
             else:
@@ -404,6 +483,81 @@ def main(argv=None) -> int:
             return interrupted(what, profile_name, _RECEIVED[-1])
         raise
     return 0
+
+
+@contextlib.contextmanager
+def one_run_at_a_time(profile: Profile, what: str) -> Iterator[None]:
+    """Hold ``build/<profile>/pipeline.lock`` for the run; a second run of the same profile stops at once and
+    names the running one (two runs would train the same models twice and interleave their results files)."""
+    import fcntl
+
+    path = profile.build_dir / "pipeline.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise SystemExit(f"Another run of the {profile.name} profile is in progress ({holder}); wait for it "
+                             f"to finish (lock: {relative(path)}).") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}: {what}, started {time.strftime('%H:%M:%S')}")
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.seek(0)
+            lock.truncate()
+
+
+def remove_leftovers(profile: Profile) -> list[Path]:
+    """What a killed run leaves (a SIGKILL or the out-of-memory killer runs no cleanup): the atomic writers'
+    temporary files and folders (``.<name>.<random>.tmp…``) and the connection files and sockets of kernels
+    whose process is gone. Called under the profile's lock, so no other run of it is writing them."""
+    removed = []
+    for folder in (profile.notebooks_out_dir, profile.results_dir, profile.figures_dir, profile.report_dir,
+                   profile.artifacts_dir / "models"):
+        for tmp in Path(folder).glob(".*.tmp*") if Path(folder).is_dir() else []:
+            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+            removed.append(tmp)
+    removed += dead_kernel_files()
+    if removed:
+        print(f"removed {len(removed)} leftovers of an interrupted run: " + ", ".join(relative(p) for p in removed[:4])
+              + (" …" if len(removed) > 4 else ""))
+    return removed
+
+
+def dead_kernel_files() -> list[Path]:
+    """Connection files and IPC sockets of this project's kernels (``fmnist-<id>-ipc``) no live process uses."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    runtime = Path(jupyter_runtime_dir())
+    live = " ".join(_command_lines())
+    removed = []
+    for connection in runtime.glob("kernel-*.json"):
+        try:
+            ip = json.loads(connection.read_text()).get("ip", "")
+        except (OSError, ValueError):
+            continue
+        if "fmnist-" not in ip or connection.name in live:
+            continue
+        for leftover in [connection, *runtime.glob(f"{Path(ip).name}-*")]:
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
+def _command_lines() -> list[str]:
+    """Every running process's command line (a process may exit while they are read)."""
+    lines = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            lines.append(path.read_bytes().replace(b"\0", b" ").decode(errors="ignore"))
+        except OSError:
+            continue
+    return lines
 
 
 def interrupted(what: str, profile_name: str, signame: str) -> int:

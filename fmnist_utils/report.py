@@ -359,3 +359,17 @@ def significant_steps(records: list[dict], key: str = "val") -> list[dict]:
     unchanged = step_effect(0.0, 1.0)
     return [r for r in records[1:] if not pd.isna(r.get(f"{key}_p", float("nan")))
             and step_effect(r[f"{key}_change"], r[f"{key}_p"]) != unchanged]
+
+
+def readme_results(summary: dict, refs: pd.DataFrame) -> str:
+    """The README's results table (Markdown), from the results files: ``tests/test_project.py`` checks that the
+    README holds exactly this, so its numbers cannot drift from the published results."""
+    models, best = summary["models"], summary["best"]
+    published = refs[(refs["source"] == "report 003") & (refs["metric"] == "test")].groupby("family")["published"].max()
+    lines = ["| test set (10,000 images) | ours | report 003 |", "| --- | --- | --- |"]
+    for family, what in (("mlp", "best MLP"), ("cnn", "best single CNN"), ("ensemble", "ensemble")):
+        m = models[best[family]]
+        label = (f"{what}: soft vote of {len(m['members'])} CNNs chosen on validation" if "members" in m
+                 else f"{what}: {name(summary, best[family])}")
+        lines.append(f"| {label} | {pct(m['test_accuracy'])} (95% CI {ci(m)}) | {pct(published[family])} |")
+    return "\n".join(lines)

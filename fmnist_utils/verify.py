@@ -1,9 +1,10 @@
 """Recompute every published test accuracy from the stored probabilities.
 
-``python -m fmnist_utils.verify --profile full`` (or ``make verify``) checks that each model in
-``summary.json`` has its test-set probabilities in ``test_probs.npz`` and that their argmax gets
-exactly the recorded number of test images right: anyone can audit the report's numbers without
-retraining. Counts are integers, so the comparison has no tolerance.
+``python -m fmnist_utils.verify --profile full`` (or ``make verify``) checks that each step's files are
+whole, that each probability file holds exactly the arrays its entries reference (no stale array, no
+entry without one, no name in two steps: :mod:`fmnist_utils.integrity`), and that each recorded model's
+argmax gets exactly the recorded number of test images right: anyone can audit the report's numbers
+without retraining. Counts are integers, so the comparison has no tolerance.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 
 import numpy as np
 
-from . import results
+from . import integrity, results
 from .config import PROFILE_NAMES, get_profile
 from .data import load_fashion_mnist
 
@@ -49,14 +50,16 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     profile = get_profile(parser.parse_args(argv).profile)
+    integrity.require_readable(profile.results_dir, profile.name)
     summary = results.load_summary(profile.results_dir, profile.name)
     probs = results.load_probs(profile.results_dir)
     y_test = load_fashion_mnist()[1][1]
-    problems = check(summary, probs, y_test)
+    problems = integrity.consistency_problems(profile.results_dir) + check(summary, probs, y_test)
     for line in problems:
         print("PROBLEM", line)
     models = len(summary["models"])
-    print(f"{profile.name}: {models - len(problems) if models else 0} of {models} models' test accuracies "
+    wrong = sum(1 for p in problems if p.split(":")[0] in summary["models"])
+    print(f"{profile.name}: {models - wrong if models else 0} of {models} models' test accuracies "
           f"recompute exactly from {profile.results_dir / results.PROBS}")
     sys.exit(1 if problems else 0)
 

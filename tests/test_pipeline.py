@@ -89,7 +89,7 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
 
     assert pipeline.step_state(step, tmp_profile) == ("missing", [])
     results.record_notebook(rd, "quick", step, 1.0, 0)
-    assert pipeline.step_state(step, tmp_profile) == ("unknown", [])
+    assert pipeline.step_state(step, tmp_profile)[0] == "unfinished"  # no input digests: not a finished run
     results.record_notebook(rd, "quick", step, 1.0, 0, inputs=pipeline.input_digests(step, tmp_profile))
     assert pipeline.step_state(step, tmp_profile) == ("current", [])
 
@@ -145,3 +145,13 @@ def test_a_training_run_stands_when_new_code_records_the_same_models(tmp_profile
     results.record_model(rd, tmp_profile.name, "cnn_a", {**entry, "val_accuracy": 0.96})
     pipeline.record_run(tmp_profile, step, 130.0, 0, {"package": "newer"}, before)
     assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 130.0, "models_trained": 0}
+
+
+def test_a_kernel_killed_from_outside_is_reported_like_a_failing_cell(tmp_path, tmp_profile):
+    source = _notebook(tmp_path / "oom.ipynb", "x = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    with pytest.raises(pipeline.NotebookFailed) as failure:
+        pipeline.execute(source, tmp_path / "out" / "oom.ipynb", tmp_profile)
+    message = str(failure.value)
+    assert "oom.ipynb: the kernel died — out of memory?" in message
+    assert "Rerun `make oom PROFILE=quick` to resume" in message
+    assert not (tmp_path / "out" / "oom.ipynb").exists()

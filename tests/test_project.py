@@ -58,3 +58,19 @@ def test_setup_cell_imports_first(path):
     assert all(not line.strip() or line.startswith(("import ", "from ")) for line in setup[:imports[-1] + 1])
     later = "".join("".join(c["source"]) for c in code[2:])
     assert not any(line.startswith(("import ", "from ")) for line in later.splitlines()), "imports belong in Setup"
+
+
+def test_readme_results_table_is_the_published_results():
+    from fmnist_utils import report, results
+    from fmnist_utils.config import ROOT, get_profile
+
+    summary = results.load_summary(get_profile("full").results_dir, "full")
+    assert report.readme_results(summary, report.references()) in (ROOT / "README.md").read_text()
+
+
+def test_readme_is_a_map_not_a_diary():
+    from fmnist_utils.config import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 150
+    assert not re.search(r"\bcommit [0-9a-f]{7}\b", readme)  # history belongs to git log

@@ -1,0 +1,131 @@
+"""Are a profile's results files whole and consistent? Each problem names its file and the command that
+recovers it; a corrupt file is moved aside (never deleted) before the step that owns it rewrites it.
+
+A step's record is complete when its JSON parses, holds ``models``, ``inputs`` and ``run`` (the pipeline
+adds the last two when the step's notebook finished), and its probability file is a readable archive that
+holds exactly the arrays its entries reference: each model, and each ensemble member the step trained
+itself. A model or array recorded by two steps is a clash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .results import PROBS_SUFFIX, probs_path, step_names, step_path
+
+REQUIRED_KEYS = ("models", "inputs", "run")
+
+
+def rerun(step: str, profile_name: str) -> str:
+    return f"`make {step} PROFILE={profile_name} FORCE=1`"
+
+
+def read_step(results_dir: Path, step: str) -> tuple[dict | None, str | None]:
+    """The step's JSON record, or None and what is wrong with its file."""
+    path = step_path(results_dir, step)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"{path}: unreadable ({exc})"
+    except json.JSONDecodeError as exc:
+        return None, f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})"
+    if not isinstance(record, dict):
+        return None, f"{path}: not a results record (a JSON {type(record).__name__})"
+    return record, None
+
+
+def read_arrays(path: Path) -> tuple[dict[str, tuple] | None, str | None]:
+    """Array names and shapes of a probability file, or None and what is wrong with it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+        if broken:
+            return None, f"{path}: member {broken} is corrupt"
+        with np.load(path) as npz:
+            return {k: npz[k].shape for k in npz.files}, None
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as exc:
+        return None, f"{path}: not a readable .npz archive ({exc})"
+
+
+def referenced_arrays(record: dict, all_models: set[str]) -> set[str]:
+    """The arrays a step's probability file must hold: its models, and the ensemble members it trained."""
+    names = set(record.get("models", {}))
+    for entry in record.get("models", {}).values():
+        names.update(m for m in entry.get("members", []) if m not in all_models)
+    return names
+
+
+def step_problems(results_dir: Path, step: str, profile_name: str) -> list[str]:
+    """What makes one step's files unreadable or incomplete (empty when they are whole)."""
+    record, problem = read_step(results_dir, step)
+    if problem:
+        return [problem]
+    problems = [f"{step_path(results_dir, step)}: no {key!r} (the step did not finish)" for key in REQUIRED_KEYS
+                if key not in record]
+    npz = probs_path(results_dir, step)
+    if npz.exists():
+        _, problem = read_arrays(npz)
+        problems += [problem] if problem else []
+    elif record.get("models"):
+        problems.append(f"{npz}: missing, though {step_path(results_dir, step).name} records models")
+    return problems
+
+
+def consistency_problems(results_dir: Path) -> list[str]:
+    """Across the readable steps: clashing names, arrays no entry references, entries without an array."""
+    records = {s: r for s in step_names(results_dir) for r, p in [read_step(results_dir, s)] if not p}
+    owners: dict[str, list[str]] = {}
+    for step, record in records.items():
+        for model in record.get("models", {}):
+            owners.setdefault(model, []).append(step)
+    problems = [f"model {m!r} recorded by {' and '.join(s)}: each name belongs to one step" for m, s in owners.items()
+                if len(s) > 1]
+    array_owners: dict[str, list[str]] = {}
+    for step, record in records.items():
+        path = probs_path(results_dir, step)
+        arrays, unreadable = read_arrays(path) if path.exists() else ({}, None)
+        if unreadable:
+            continue
+        for name in arrays:
+            array_owners.setdefault(name, []).append(step)
+        wanted = referenced_arrays(record, set(owners))
+        problems += [f"{path}: array {a!r} belongs to no entry of {step_path(results_dir, step).name} (stale)"
+                     for a in sorted(set(arrays) - wanted)]
+        problems += [f"{path}: no array for {m!r}, which {step_path(results_dir, step).name} records"
+                     for m in sorted(wanted - set(arrays))]
+    problems += [f"array {a!r} stored by {' and '.join(s)}" for a, s in array_owners.items() if len(s) > 1]
+    return problems
+
+
+def require_readable(results_dir: Path, profile_name: str) -> None:
+    """Stop with one line per unreadable or incomplete step, naming the file and the command that rewrites it."""
+    lines = [f"{problem}\n  fix: {rerun(step, profile_name)} rewrites it (the old file is kept aside)"
+             for step in step_names(results_dir) for problem in step_problems(results_dir, step, profile_name)]
+    if lines:
+        raise SystemExit("Results files that cannot be used:\n" + "\n".join(lines))
+
+
+def move_aside(path: Path) -> Path | None:
+    """Rename a corrupt file to ``<name>.corrupt-<UTC time>`` next to it (kept for inspection); None if absent."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.rename(target)
+    return target
+
+
+def set_aside_step(results_dir: Path, step: str) -> list[Path]:
+    """Move a step's results files aside so that its rerun writes them afresh."""
+    return [moved for p in (step_path(results_dir, step), probs_path(results_dir, step))
+            for moved in [move_aside(p)] if moved]
+
+
+__all__ = ["PROBS_SUFFIX", "consistency_problems", "move_aside", "require_readable", "set_aside_step",
+           "step_problems"]

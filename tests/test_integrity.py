@@ -1,0 +1,123 @@
+"""Faults in the results files name their file and the recovery, and the recovery works."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fmnist_utils import integrity, pipeline, results
+
+
+def _step(tmp_profile, step, models, members=(), inputs=True):
+    """A finished step's files: one entry per model (an ensemble listing ``members``), one array each."""
+    entries = {m: {"family": "cnn", "notebook": step} for m in models}
+    if members:
+        entries[models[0]] = {**entries[models[0]], "family": "ensemble", "members": list(members)}
+    record = {"profile": "quick", "notebook": step, "models": entries, "run": {"seconds": 1.0}}
+    if inputs:
+        record["inputs"] = {}
+    tmp_profile.results_dir.mkdir(parents=True, exist_ok=True)
+    results.step_path(tmp_profile.results_dir, step).write_text(json.dumps(record))
+    arrays = {m: np.full((4, 10), 0.1, np.float16) for m in [*models, *[m for m in members if "__m" in m]]}
+    np.savez_compressed(results.probs_path(tmp_profile.results_dir, step), **arrays)
+
+
+def test_whole_consistent_steps_have_no_problems(tmp_profile):
+    _step(tmp_profile, "03_c", ["cnn_a", "cnn_b"])
+    _step(tmp_profile, "05_e", ["cnn_ensemble"], members=["cnn_ensemble__m00", "cnn_a"])
+    assert integrity.step_problems(tmp_profile.results_dir, "05_e", "quick") == []
+    assert integrity.consistency_problems(tmp_profile.results_dir) == []
+
+
+def test_a_stale_array_a_missing_array_and_clashing_names_are_found(tmp_profile):
+    _step(tmp_profile, "03_c", ["cnn_a", "cnn_b"])
+    _step(tmp_profile, "05_e", ["cnn_ensemble", "cnn_b"])
+    path = results.probs_path(tmp_profile.results_dir, "05_e")
+    np.savez_compressed(path, cnn_ensemble=np.zeros((4, 10)), cnn_b=np.zeros((4, 10)), cnn_ensemble__m07=np.zeros((4, 10)))
+    problems = integrity.consistency_problems(tmp_profile.results_dir)
+    assert any("'cnn_ensemble__m07' belongs to no entry of 05_e.json (stale)" in p for p in problems)
+    assert any("model 'cnn_b' recorded by 03_c and 05_e" in p for p in problems)
+    assert any("array 'cnn_b' stored by 03_c and 05_e" in p for p in problems)
+    np.savez_compressed(results.probs_path(tmp_profile.results_dir, "03_c"), cnn_a=np.zeros((4, 10)))
+    assert any("no array for 'cnn_b', which 03_c.json records" in p for p in integrity.consistency_problems(
+        tmp_profile.results_dir))
+
+
+def test_corrupt_json_and_truncated_npz_name_the_file_and_the_fix(tmp_profile):
+    _step(tmp_profile, "03_c", ["cnn_a"])
+    _step(tmp_profile, "02_m", ["mlp_a"])
+    results.step_path(tmp_profile.results_dir, "03_c").write_text('{"models": {')
+    npz = results.probs_path(tmp_profile.results_dir, "02_m")
+    npz.write_bytes(npz.read_bytes()[:40])
+    with pytest.raises(SystemExit) as stop:
+        integrity.require_readable(tmp_profile.results_dir, "quick")
+    message = str(stop.value)
+    assert "03_c.json: not valid JSON" in message and "`make 03_c PROFILE=quick FORCE=1`" in message
+    assert "02_m_probs.npz: not a readable .npz archive" in message and "`make 02_m PROFILE=quick FORCE=1`" in message
+
+
+def test_status_calls_unreadable_or_unfinished_steps_so_and_a_rerun_sets_the_corrupt_files_aside(tmp_profile, monkeypatch):
+    monkeypatch.setattr(pipeline, "notebook_names", lambda: ["02_m", "03_c"])
+    monkeypatch.setattr(pipeline, "input_digests", lambda name, profile: {})
+    _step(tmp_profile, "02_m", ["mlp_a"], inputs=False)  # killed before the pipeline recorded its run
+    _step(tmp_profile, "03_c", ["cnn_a"])
+    assert pipeline.step_state("03_c", tmp_profile)[0] == "current"
+    results.step_path(tmp_profile.results_dir, "03_c").write_text("not json")
+    assert pipeline.step_state("03_c", tmp_profile)[0] == "corrupt"
+    state, why = pipeline.step_state("02_m", tmp_profile)
+    assert state == "unfinished" and "no 'inputs' (the step did not finish)" in why[0]
+    lines = pipeline.status(tmp_profile)
+    assert lines[1].startswith("03_c") and "corrupt" in lines[1] and "`make 03_c PROFILE=quick` reruns it" in lines[1]
+    moved = integrity.set_aside_step(tmp_profile.results_dir, "03_c")
+    assert [p.name.split(".corrupt-")[0] for p in moved] == ["03_c.json", "03_c_probs.npz"]
+    assert all(p.exists() for p in moved)  # kept, never deleted
+    assert pipeline.step_state("03_c", tmp_profile)[0] == "missing"
+
+
+def test_a_run_killed_without_cleanup_leaves_its_step_interrupted(tmp_profile, monkeypatch):
+    monkeypatch.setattr(pipeline, "input_digests", lambda name, profile: {})
+    _step(tmp_profile, "03_c", ["cnn_a"])
+    marker = pipeline.RunMarker(tmp_profile, "03_c")
+    marker.start()
+    assert pipeline.step_state("03_c", tmp_profile)[0] == "current"  # the run that wrote it (this process) is alive
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        marker.path.write_text(json.dumps({"pid": sleeper.pid, "started": "today"}))
+        assert pipeline.step_state("03_c", tmp_profile)[0] == "current"  # another run of it is in progress
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert pipeline.step_state("03_c", tmp_profile) == ("interrupted", ["a run started today did not finish"])
+    marker.finish()
+    assert pipeline.step_state("03_c", tmp_profile)[0] == "current"
+
+
+def test_leftovers_of_a_killed_run_are_removed(tmp_profile):
+    notebook_tmp = tmp_profile.notebooks_out_dir / ".02_m.ipynb.abc123.tmp.ipynb"
+    model_tmp = tmp_profile.artifacts_dir / "models" / ".mlp_a--0123.xyz.tmp"
+    notebook_tmp.parent.mkdir(parents=True)
+    notebook_tmp.write_text("{}")
+    (model_tmp / "model.keras").parent.mkdir(parents=True)
+    (model_tmp / "model.keras").write_bytes(b"half")
+    kept = tmp_profile.artifacts_dir / "models" / "mlp_a--0123"
+    kept.mkdir()
+    removed = pipeline.remove_leftovers(tmp_profile)
+    assert notebook_tmp in removed and model_tmp in removed
+    assert not notebook_tmp.exists() and not model_tmp.exists() and kept.exists()
+
+
+def test_a_second_run_of_a_profile_stops_at_once_naming_the_first(tmp_profile):
+    with pipeline.one_run_at_a_time(tmp_profile, "03_c"):
+        with pytest.raises(SystemExit, match=r"Another run of the quick profile is in progress \(pid \d+: 03_c"):
+            with pipeline.one_run_at_a_time(tmp_profile, "report"):
+                pass
+    with pipeline.one_run_at_a_time(tmp_profile, "report"):  # released when the first ended
+        pass
+
+
+def test_missing_pdf_tools_are_named_with_their_debian_packages(monkeypatch):
+    monkeypatch.setattr(pipeline.shutil, "which", lambda tool: None if tool == "xelatex" else "/usr/bin/" + tool)
+    with pytest.raises(SystemExit, match="needs xelatex.*apt-get install texlive-xetex"):
+        pipeline.require_tools()
