@@ -183,20 +183,60 @@ PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py
                 "names.py", "integrity.py"}
 # Steps that read another step's results (05 trains copies of the best CNN of 03 and 04).
 UPSTREAM = {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}
+PACKAGE = ROOT / "fmnist_utils"
 
 
 def _digest(payload) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def imported_modules(source: str, relative_to_package: bool) -> set[str]:
+    """The package modules a piece of Python code imports, anywhere in it (function-level imports too)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            inside = node.level > 0 if relative_to_package else base.split(".")[0] == "fmnist_utils"
+            if not inside:
+                continue
+            sub = base.removeprefix("fmnist_utils").strip(".") if not relative_to_package else base
+            found.update([sub.split(".")[0]] if sub else [alias.name for alias in node.names])
+        elif isinstance(node, ast.Import) and not relative_to_package:
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("fmnist_utils."))
+    return {m for m in found if (PACKAGE / f"{m}.py").is_file()}
+
+
+def step_modules(code_cells: list[str]) -> list[str]:
+    """The modules a step's results depend on: those its notebook imports and, transitively, those they
+    import — less the presentation modules (their own imports are followed: a figure helper may load data)."""
+    import nbformat  # noqa: F401  (cells arrive as text; nbformat only parsed them)
+
+    todo = set().union(*(imported_modules(_as_python(c), False) for c in code_cells)) if code_cells else set()
+    seen: set[str] = set()
+    while todo:
+        module = todo.pop()
+        seen.add(module)
+        todo |= imported_modules((PACKAGE / f"{module}.py").read_text(), True) - seen
+    seen.add("__init__")
+    return sorted(m for m in seen if f"{m}.py" not in PRESENTATION)
+
+
+def _as_python(cell: str) -> str:
+    """A code cell without IPython's magics and shell escapes, which are not Python."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.splitlines())
+
+
 def input_digests(name: str, profile: Profile) -> dict:
     """What a step's results depend on, by content (a fresh clone keeps no file times): the notebook's
-    code cells, the package modules that compute results, and the models of the steps it reads."""
+    code cells, the package modules that compute its results (:func:`step_modules`), and the models of the
+    steps it reads."""
     import nbformat
 
     nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    package = {p.name: p.read_text() for p in sorted((ROOT / "fmnist_utils").glob("*.py")) if p.name not in PRESENTATION}
+    package = {f"{m}.py": (PACKAGE / f"{m}.py").read_text() for m in step_modules(code)}
     upstream = {u: _digest(results.load_step(profile.results_dir, u).get("models", {})) for u in UPSTREAM.get(name, ())}
     return {"notebook": _digest(code), "package": _digest(package), "upstream": _digest(upstream)}
 

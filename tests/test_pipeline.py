@@ -84,6 +84,7 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     for name in ("03_cnn_stages", "05_ensemble"):
         shutil.copy(NOTEBOOKS_DIR / f"{name}.ipynb", repo / "notebooks")
     monkeypatch.setattr(pipeline, "ROOT", repo)
+    monkeypatch.setattr(pipeline, "PACKAGE", repo / "fmnist_utils")
     monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", repo / "notebooks")
     step, rd = "05_ensemble", tmp_profile.results_dir
 
@@ -155,3 +156,19 @@ def test_a_kernel_killed_from_outside_is_reported_like_a_failing_cell(tmp_path, 
     assert "oom.ipynb: the kernel died — out of memory?" in message
     assert "Rerun `make oom PROFILE=quick` to resume" in message
     assert not (tmp_path / "out" / "oom.ipynb").exists()
+
+
+def test_a_step_depends_on_the_modules_its_notebook_imports_transitively(tmp_path, monkeypatch):
+    package = tmp_path / "fmnist_utils"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from . import b\n")
+    (package / "b.py").write_text("def f():\n    from .c import g\n")  # a function-level import counts too
+    (package / "c.py").write_text("import numpy\n")
+    (package / "new_step_only.py").write_text("from . import a\n")
+    (package / "plots.py").write_text("from . import c\n")  # presentation: followed, not digested
+    monkeypatch.setattr(pipeline, "PACKAGE", package)
+    cells = ["%matplotlib inline\nfrom fmnist_utils import a, plots", "import fmnist_utils.c as c"]
+    assert pipeline.step_modules(cells) == ["__init__", "a", "b", "c"]
+    assert pipeline.step_modules(["from fmnist_utils.new_step_only import x"]) == ["__init__", "a", "b", "c",
+                                                                                   "new_step_only"]
