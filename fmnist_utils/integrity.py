@@ -53,11 +53,12 @@ def read_arrays(path: Path) -> tuple[dict[str, tuple] | None, str | None]:
 
 
 def referenced_arrays(record: dict, all_models: set[str]) -> set[str]:
-    """The arrays a step's probability file must hold: its models, and the ensemble members it trained."""
+    """The arrays a step's probability file must hold: its models, and the ensemble members and candidates it
+    trained itself (named by its ensembles' ``members`` and its ``ensemble_candidates``)."""
     names = set(record.get("models", {}))
-    for entry in record.get("models", {}).values():
-        names.update(m for m in entry.get("members", []) if m not in all_models)
-    return names
+    trained_here = [m for entry in record.get("models", {}).values() for m in entry.get("members", [])]
+    trained_here += record.get("extra", {}).get("ensemble_candidates", [])
+    return names | {m for m in trained_here if m not in all_models}
 
 
 def step_problems(results_dir: Path, step: str, profile_name: str) -> list[str]:

@@ -37,6 +37,8 @@ MODEL_NAMES = {
     "cnn_final_seed2": "CNN-5, 30 epochs, seed 2",
     "cnn_tuned": "Tuned CNN",
     "cnn_ensemble": "Ensemble",
+    "lite0_frozen": "EfficientNet-Lite0, frozen",
+    "lite0_finetuned": "EfficientNet-Lite0, top fine-tuned",
 }
 MEMBER = re.compile(r"^(?P<ensemble>\w+)__m(?P<index>\d+)$")  # a member an ensemble step trained itself
 
@@ -101,6 +103,9 @@ def layers(spec: dict, activation: bool = True) -> str:
         dense = h.get("dense_units", 256)
         head = (["global average pool"] if h.get("global_pool") else []) + ([f"dense {dense}+BN"] if dense else [])
         return ", ".join([_conv_blocks(blocks, h.get("first_bn", True)), *head, f"dropout {h.get('dropout', 0.3):g}"])
+    if arch == "efficientnet_lite0":
+        return (f"ImageNet EfficientNet-Lite0 at {h['input_size']}×{h['input_size']} px (16 inverted-residual "
+                "blocks, ReLU6), pooled 1,280 features, dropout 0.2")
     if arch == "tunable_cnn":
         k = h.get("kernel", 3)
         convs = ", ".join(f"conv{f}+BN, pool" for f in h.get("filters", (64, 64, 128)))
@@ -116,12 +121,14 @@ def network(spec: dict) -> str:
     if arch == "vgg_bn":
         return f"CNN-{layers(spec).count('conv')}"
     return {"linear": "Linear softmax", "cnn_1conv_mlp": "1-conv CNN", "cnn_2conv": "2-conv CNN",
-            "lenet_bn": "LeNet-BN", "tunable_cnn": "Tuned CNN"}[arch]
+            "lenet_bn": "LeNet-BN", "tunable_cnn": "Tuned CNN", "efficientnet_lite0": "EfficientNet-Lite0"}[arch]
 
 
 def recipe_name(spec: dict) -> str:
     """Which of the report's training recipes trained a model: the source reports' (constant learning rate
     halved on plateaus, early stopping) or ours (warm-up and cosine decay over a fixed schedule)."""
+    if spec["arch"] == "efficientnet_lite0":
+        return "Transfer from ImageNet"
     if spec["train"]["schedule"] != "cosine":
         return "Source reports' recipe"
     return "Our CNN recipe" if spec["arch"] != "mlp" else "Our MLP recipe"

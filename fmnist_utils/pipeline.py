@@ -413,8 +413,10 @@ def title_block(profile: Profile) -> dict:
 
     meta, summary = project_metadata(), results.load_summary(profile.results_dir, profile.name)
     created = dt.datetime.fromisoformat(summary["created"])
+    commits = sorted({c for c in summary["git_commits"].values() if c})
     return {"title": REPORT_TITLE, "authors": [{"name": a} for a in meta["authors"]], "code_url": meta["url"],
-            "commit": summary["git_commit"], "date": f"{created.day} {created:%B %Y}", "created": summary["created"]}
+            "commit": f"results of commit{'s' if len(commits) > 1 else ''} {' and '.join(commits)}",
+            "date": f"{created.day} {created:%B %Y}", "created": summary["created"]}
 
 
 @contextlib.contextmanager
