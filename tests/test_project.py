@@ -24,8 +24,10 @@ def test_environment_yml_has_the_same_pins_as_requirements():
     assert all("==" in pin for pin in _pins(pip_section))
 
 
-def test_there_are_five_numbered_notebooks():
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_"]
+def test_the_numbered_notebooks_are_the_makefiles_steps_in_order():
+    assert [p.name[:3] for p in NOTEBOOKS] == [f"{i:02d}_" for i in range(1, len(NOTEBOOKS) + 1)]
+    steps = re.search(r"^NOTEBOOKS := (.*)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
+    assert steps == [p.stem for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + [ROOT / "report" / "report.ipynb"], ids=lambda p: p.name)
