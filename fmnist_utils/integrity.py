@@ -130,3 +130,24 @@ def set_aside_step(results_dir: Path, step: str) -> list[Path]:
 
 __all__ = ["PROBS_SUFFIX", "consistency_problems", "move_aside", "require_readable", "set_aside_step",
            "step_problems"]
+
+
+def set_aside_corrupt_models(artifacts_dir: Path) -> list[str]:
+    """Move every cached model whose files cannot be read (a truncated ``model.keras``: a killed write, a full
+    disk) to ``<artifacts>/corrupt/``, so that the step that needs it trains it again; one line each."""
+    models, lines = Path(artifacts_dir) / "models", []
+    for meta in sorted(models.glob("*/meta.json")) if models.is_dir() else []:
+        folder, problem = meta.parent, None
+        try:
+            json.loads(meta.read_text())
+            with zipfile.ZipFile(folder / "model.keras") as archive:
+                problem = f"member {archive.testzip()} is corrupt" if archive.testzip() else None
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            problem = str(exc) or type(exc).__name__
+        if problem:
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            target = Path(artifacts_dir) / "corrupt" / f"{folder.name}.{stamp}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folder.rename(target)
+            lines.append(f"cached model {folder} is unreadable ({problem}): moved to {target}; it will be retrained")
+    return lines

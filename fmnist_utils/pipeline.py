@@ -228,6 +228,12 @@ def _as_python(cell: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.splitlines())
 
 
+def model_identities(models: dict) -> dict:
+    """What identifies the models a downstream step reads: everything recorded but the seconds their training
+    took (a retrain that reproduces a model must not make its readers stale)."""
+    return {name: {k: v for k, v in entry.items() if k != "train_seconds"} for name, entry in models.items()}
+
+
 def input_digests(name: str, profile: Profile) -> dict:
     """What a step's results depend on, by content (a fresh clone keeps no file times): the notebook's
     code cells, the package modules that compute its results (:func:`step_modules`), and the models of the
@@ -237,7 +243,8 @@ def input_digests(name: str, profile: Profile) -> dict:
     nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     package = {f"{m}.py": (PACKAGE / f"{m}.py").read_text() for m in step_modules(code)}
-    upstream = {u: _digest(results.load_step(profile.results_dir, u).get("models", {})) for u in UPSTREAM.get(name, ())}
+    upstream = {u: _digest(model_identities(results.load_step(profile.results_dir, u).get("models", {})))
+                for u in UPSTREAM.get(name, ())}
     return {"notebook": _digest(code), "package": _digest(package), "upstream": _digest(upstream)}
 
 
@@ -565,6 +572,8 @@ def remove_leftovers(profile: Profile) -> list[Path]:
             shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
             removed.append(tmp)
     removed += dead_kernel_files()
+    for line in integrity.set_aside_corrupt_models(profile.artifacts_dir):
+        print(line)
     if removed:
         print(f"removed {len(removed)} leftovers of an interrupted run: " + ", ".join(relative(p) for p in removed[:4])
               + (" …" if len(removed) > 4 else ""))

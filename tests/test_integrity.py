@@ -121,3 +121,28 @@ def test_missing_pdf_tools_are_named_with_their_debian_packages(monkeypatch):
     monkeypatch.setattr(pipeline.shutil, "which", lambda tool: None if tool == "xelatex" else "/usr/bin/" + tool)
     with pytest.raises(SystemExit, match="needs xelatex.*apt-get install texlive-xetex"):
         pipeline.require_tools()
+
+
+def test_an_unreadable_cached_model_is_moved_aside_and_named(tmp_profile):
+    models = tmp_profile.artifacts_dir / "models"
+    good, bad = models / "cnn_a--111", models / "cnn_b--222"
+    for folder in (good, bad):
+        folder.mkdir(parents=True)
+        (folder / "meta.json").write_text("{}")
+    import zipfile
+    with zipfile.ZipFile(good / "model.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
+    (bad / "model.keras").write_bytes((good / "model.keras").read_bytes()[:30])  # truncated
+    lines = integrity.set_aside_corrupt_models(tmp_profile.artifacts_dir)
+    assert len(lines) == 1 and "cnn_b--222" in lines[0] and "it will be retrained" in lines[0]
+    assert good.exists() and not bad.exists()
+    assert [p.name.split(".")[0] for p in (tmp_profile.artifacts_dir / "corrupt").iterdir()] == ["cnn_b--222"]
+    assert list(models.glob("*/meta.json")) == [good / "meta.json"]  # the cache no longer offers it
+
+
+def test_downstream_steps_depend_on_what_upstream_models_are_not_on_how_long_they_trained():
+    a = {"cnn_a": {"val_accuracy": 0.9, "test_correct": 9000, "train_seconds": 60.0}}
+    retimed = {"cnn_a": {**a["cnn_a"], "train_seconds": 75.0}}
+    retrained = {"cnn_a": {**a["cnn_a"], "test_correct": 9001}}
+    assert pipeline.model_identities(a) == pipeline.model_identities(retimed)
+    assert pipeline.model_identities(a) != pipeline.model_identities(retrained)

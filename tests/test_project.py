@@ -76,3 +76,12 @@ def test_readme_is_a_map_not_a_diary():
     readme = (ROOT / "README.md").read_text()
     assert len(readme.splitlines()) <= 150
     assert not re.search(r"\bcommit [0-9a-f]{7}\b", readme)  # history belongs to git log
+
+
+def test_citation_agrees_with_pyproject_and_the_report_title():
+    from fmnist_utils import pipeline, report
+
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    meta = report.project_metadata()
+    assert [a["name"] for a in citation["authors"]] == meta["authors"]
+    assert citation["repository-code"] == meta["url"] and citation["title"] == pipeline.REPORT_TITLE
