@@ -111,6 +111,15 @@ def require_readable(results_dir: Path, profile_name: str) -> None:
         raise SystemExit("Results files that cannot be used:\n" + "\n".join(lines))
 
 
+def require_consistent(results_dir: Path) -> None:
+    """Stop when the steps' files disagree (a stale array, a missing one, a name in two steps): nothing stale is
+    published."""
+    problems = consistency_problems(results_dir)
+    if problems:
+        raise SystemExit("Results files that disagree (`make verify` lists them; rerun the step named):\n"
+                         + "\n".join(problems))
+
+
 def move_aside(path: Path) -> Path | None:
     """Rename a corrupt file to ``<name>.corrupt-<UTC time>`` next to it (kept for inspection); None if absent."""
     path = Path(path)

@@ -313,31 +313,39 @@ def trained_artifacts(artifacts_dir: Path) -> set[str]:
             for p in Path(artifacts_dir).glob(pattern)}
 
 
-def recorded_models(profile: Profile, name: str) -> dict | None:
-    """The model entries a step's results file holds (None before its first run)."""
-    if not results.step_path(profile.results_dir, name).is_file():
-        return None
-    return results.load_step(profile.results_dir, name).get("models", {})
+def start_afresh(profile: Profile, name: str) -> dict | None:
+    """Move a step's results files to ``build/<profile>/previous/`` so that its run writes them whole (nothing an
+    earlier run recorded survives unless this run records it again); return the last finished record, which
+    :func:`record_run` needs. The files of an unfinished run go there as ``*.unfinished``, never over a finished one."""
+    kept = profile.build_dir / "previous"
+    kept.mkdir(parents=True, exist_ok=True)
+    current, problem = integrity.read_step(profile.results_dir, name)
+    finished = current is not None and problem is None and "run" in current
+    for path in (results.step_path(profile.results_dir, name), results.probs_path(profile.results_dir, name)):
+        if path.exists():
+            os.replace(path, kept / (path.name if finished else f"{path.name}.unfinished"))
+    last, problem = integrity.read_step(kept, name)
+    return last if problem is None else None
 
 
 def record_run(profile: Profile, name: str, seconds: float, trained: int, inputs: dict,
-               models_before: dict | None = None) -> None:
-    """Record a notebook's run. A training run recorded for other inputs measured other code (more or
-    fewer models, other networks), so it is dropped first, unless this run recorded exactly the model
-    entries that step held before it (``models_before``): then the change did not touch what the step
-    trains (the cache key of every model hashes all that determines it), and the training run still
-    measures what a cold run of this code costs."""
-    if results.step_path(profile.results_dir, name).is_file():
-        step = results.load_step(profile.results_dir, name)
-        if step.get("inputs") != inputs and step.get("models", {}) != models_before:
-            results.update_step(profile.results_dir, profile.name, name,
-                                lambda step: step.get("run", {}).pop("training_run", None))
+               previous: dict | None = None) -> None:
+    """Record a notebook's run in the step's file. The previous run's training run (``previous``: its finished
+    record) still measures what a cold run costs when it ran the same inputs, or when this run recorded exactly
+    the model entries it did (the cache key of every model hashes all that determines it); otherwise it measured
+    other code (more or fewer models, other networks) and this run's time stands on its own."""
+    models = results.load_step(profile.results_dir, name).get("models", {})
+    cold = (previous or {}).get("run", {}).get("training_run")
+    if cold and (previous.get("inputs") == inputs or previous.get("models", {}) == models):
+        results.update_step(profile.results_dir, profile.name, name,
+                            lambda step: step.setdefault("run", {}).update(training_run=cold))
     results.record_notebook(profile.results_dir, profile.name, name, seconds, trained, inputs)
 
 
 def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path | None:
     """Execute a notebook and record its run time and input digests; with ``if_stale``, only when
-    its results are not current with the code (see :func:`step_state`)."""
+    its results are not current with the code (see :func:`step_state`). Each run writes the step's results
+    files whole."""
     profile = get_profile(profile_name)
     if name not in notebook_names():
         raise SystemExit(f"No notebook {name!r}; the notebooks are: {', '.join(notebook_names())}")
@@ -351,12 +359,13 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     target = profile.notebooks_out_dir / source.name
     inputs = input_digests(name, profile)
-    before, models_before = trained_artifacts(profile.artifacts_dir), recorded_models(profile, name)
+    before = trained_artifacts(profile.artifacts_dir)
     marker = RunMarker(profile, name)
     marker.start()
+    previous = start_afresh(profile, name)
     seconds = execute(source, target, profile)
     trained = len(trained_artifacts(profile.artifacts_dir) - before)
-    record_run(profile, name, seconds, trained, inputs, models_before)
+    record_run(profile, name, seconds, trained, inputs, previous)
     marker.finish()
     print(f"{name}: executed in {seconds:.0f} s, {trained} models/trials trained -> {relative(target)}")
     return target
@@ -370,6 +379,7 @@ def build_report(profile_name: str) -> Path:
     profile = get_profile(profile_name)
     require_tools()
     integrity.require_readable(profile.results_dir, profile.name)
+    integrity.require_consistent(profile.results_dir)
     executed = profile.notebooks_out_dir / "report.ipynb"
     execute(REPORT_NOTEBOOK, executed, profile)
     config = Config()

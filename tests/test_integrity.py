@@ -146,3 +146,12 @@ def test_downstream_steps_depend_on_what_upstream_models_are_not_on_how_long_the
     retrained = {"cnn_a": {**a["cnn_a"], "test_correct": 9001}}
     assert pipeline.model_identities(a) == pipeline.model_identities(retimed)
     assert pipeline.model_identities(a) != pipeline.model_identities(retrained)
+
+
+def test_the_report_is_not_built_from_results_that_disagree(tmp_profile):
+    _step(tmp_profile, "03_c", ["cnn_a"])
+    integrity.require_consistent(tmp_profile.results_dir)
+    np.savez_compressed(results.probs_path(tmp_profile.results_dir, "03_c"), cnn_a=np.zeros((4, 10)),
+                        cnn_old=np.zeros((4, 10)))
+    with pytest.raises(SystemExit, match="'cnn_old' belongs to no entry of 03_c.json"):
+        integrity.require_consistent(tmp_profile.results_dir)

@@ -1,6 +1,7 @@
 """Headless execution: atomic targets, failures reported by cell with the executed copy kept, logs."""
 
 import nbformat
+import numpy as np
 import pytest
 
 from fmnist_utils import pipeline, results
@@ -122,30 +123,48 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     assert any("05_ensemble" in line and "stale" in line and "upstream" in line for line in pipeline.status(tmp_profile))
 
 
+def _run_step(profile, step, seconds, trained, inputs, models):
+    """What run_notebook does around a notebook that records ``models``."""
+    previous = pipeline.start_afresh(profile, step)
+    for name, entry in models.items():
+        results.record_model(profile.results_dir, profile.name, name, entry)
+    results.save_probs(profile.results_dir, step, {n: np.full((2, 10), 0.1) for n in models})
+    pipeline.record_run(profile, step, seconds, trained, inputs, previous)
+    return results.load_step(profile.results_dir, step)
+
+
 def test_a_training_run_of_other_code_never_stands_for_the_cold_run(tmp_profile):
-    rd, step = tmp_profile.results_dir, "05_ensemble"
+    step = "05_ensemble"
     old, new = {"notebook": "old"}, {"notebook": "new"}
-    pipeline.record_run(tmp_profile, step, 1260.0, 15, old)
-    pipeline.record_run(tmp_profile, step, 30.0, 0, old)  # a warm rerun of the same code keeps the cold time
-    assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 1260.0, "models_trained": 15}
-    pipeline.record_run(tmp_profile, step, 800.0, 10, new)  # new code trains fewer models: its time counts
-    assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 800.0, "models_trained": 10}
-    assert results.load_step(rd, step)["inputs"] == new
+    a = {"cnn_a": {"family": "cnn", "notebook": step, "val_accuracy": 0.9}}
+    _run_step(tmp_profile, step, 1260.0, 15, old, a)
+    warm = _run_step(tmp_profile, step, 30.0, 0, old, a)  # a warm rerun of the same code keeps the cold time
+    assert warm["run"]["training_run"] == {"seconds": 1260.0, "models_trained": 15}
+    other = _run_step(tmp_profile, step, 800.0, 10, new, {"cnn_b": {**a["cnn_a"]}})  # other code, other models
+    assert other["run"]["training_run"] == {"seconds": 800.0, "models_trained": 10} and other["inputs"] == new
 
 
 def test_a_training_run_stands_when_new_code_records_the_same_models(tmp_profile):
-    rd, step = tmp_profile.results_dir, "03_cnn_stages"
+    step = "03_cnn_stages"
     entry = {"family": "cnn", "notebook": step, "val_accuracy": 0.95, "spec": {"arch": "vgg_bn"}}
-    results.record_model(rd, tmp_profile.name, "cnn_a", entry)
-    pipeline.record_run(tmp_profile, step, 4980.0, 13, {"package": "old"})
-    before = pipeline.recorded_models(tmp_profile, step)
+    _run_step(tmp_profile, step, 4980.0, 13, {"package": "old"}, {"cnn_a": entry})
     # Other code (a setting another step reads) that records the very same models: the cold time stands.
-    pipeline.record_run(tmp_profile, step, 120.0, 0, {"package": "new"}, before)
-    assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 4980.0, "models_trained": 13}
+    same = _run_step(tmp_profile, step, 120.0, 0, {"package": "new"}, {"cnn_a": entry})
+    assert same["run"]["training_run"] == {"seconds": 4980.0, "models_trained": 13}
     # Code that changes a model's entry: the cold time measured other models, so it goes.
-    results.record_model(rd, tmp_profile.name, "cnn_a", {**entry, "val_accuracy": 0.96})
-    pipeline.record_run(tmp_profile, step, 130.0, 0, {"package": "newer"}, before)
-    assert results.load_step(rd, step)["run"]["training_run"] == {"seconds": 130.0, "models_trained": 0}
+    changed = _run_step(tmp_profile, step, 130.0, 0, {"package": "newer"}, {"cnn_a": {**entry, "val_accuracy": 0.96}})
+    assert changed["run"]["training_run"] == {"seconds": 130.0, "models_trained": 0}
+
+
+def test_each_run_writes_the_steps_results_whole(tmp_profile):
+    step = "05_ensemble"
+    entry = {"family": "cnn", "notebook": step, "val_accuracy": 0.9}
+    _run_step(tmp_profile, step, 10.0, 2, {"n": 1}, {"cnn_a": entry, "cnn_b": entry})
+    again = _run_step(tmp_profile, step, 10.0, 1, {"n": 2}, {"cnn_a": entry})  # cnn_b is no longer recorded
+    assert set(again["models"]) == {"cnn_a"}
+    with np.load(results.probs_path(tmp_profile.results_dir, step)) as npz:
+        assert npz.files == ["cnn_a"]  # no array left from the earlier run
+    assert (tmp_profile.build_dir / "previous" / f"{step}.json").is_file()  # kept, not deleted
 
 
 def test_a_kernel_killed_from_outside_is_reported_like_a_failing_cell(tmp_path, tmp_profile):
