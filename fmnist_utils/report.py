@@ -376,4 +376,8 @@ def readme_results(summary: dict, refs: pd.DataFrame) -> str:
         label = (f"{what}: soft vote of {len(m['members'])} CNNs chosen on validation" if "members" in m
                  else f"{what}: {name(summary, best[family])}")
         lines.append(f"| {label} | {pct(m['test_accuracy'])} (95% CI {ci(m)}) | {pct(published[family])} |")
+    if "lite0_finetuned" in models:
+        m = models["lite0_finetuned"]
+        lines.append(f"| transfer from ImageNet: {name(summary, 'lite0_finetuned')} | {pct(m['test_accuracy'])} "
+                     f"(95% CI {ci(m)}) | — |")
     return "\n".join(lines)
