@@ -171,8 +171,9 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(tmp, kept)
             logging.getLogger(__name__).error(message)
+            rerun = "pdf" if source == REPORT_NOTEBOOK else source.stem
             raise NotebookFailed(f"{message}\nExecuted copy kept in {relative(kept)}; log in {relative(log)}.\n"
-                                 f"Rerun `make {source.stem} PROFILE={profile.name}` after fixing it "
+                                 f"Rerun `make {rerun} PROFILE={profile.name}` after fixing it "
                                  "(trained models are cached).") from None
     (profile.failed_dir / source.name).unlink(missing_ok=True)  # an earlier failure is now fixed
     return time.perf_counter() - start

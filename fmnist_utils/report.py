@@ -204,12 +204,13 @@ def architecture_table(summary: dict) -> pd.DataFrame:
 
 
 def recipes_table(summary: dict) -> pd.DataFrame:
-    """The training recipes, each listed once with the values its models use."""
+    """The training recipes of the networks trained from scratch, each listed once with the values its models
+    use (transfer learning, which trains a classifier on a pretrained network, is described where it is shown)."""
     from .names import recipe_name
 
     rows: dict[str, dict[str, set]] = {}
     for m in summary["models"].values():
-        if m["family"] == "ensemble":
+        if m["family"] == "ensemble" or m["spec"]["arch"] == "efficientnet_lite0":
             continue
         spec, train = m["spec"], m["spec"]["train"]
         optimizer = "AdamW" if train.get("weight_decay") else "Adam"
@@ -381,3 +382,9 @@ def readme_results(summary: dict, refs: pd.DataFrame) -> str:
         lines.append(f"| transfer from ImageNet: {name(summary, 'lite0_finetuned')} | {pct(m['test_accuracy'])} "
                      f"(95% CI {ci(m)}) | — |")
     return "\n".join(lines)
+
+
+def transfer_sizes(extra: dict) -> tuple[int, list[int]]:
+    """The input size notebook 06 chose for the ImageNet network, and the sizes it tried."""
+    tried = pd.DataFrame(extra["transfer_sizes"])
+    return int(tried.loc[tried["chosen"], "input_size"].iloc[0]), [int(s) for s in tried["input_size"]]
