@@ -57,3 +57,11 @@ def synthetic_splits():
             x[y == c, c * 2: c * 2 + 4, :] = 220
         return x, y
     return {"train": make(256), "val": make(100), "test": make(100)}
+
+
+def noisy_probs(y: np.ndarray, p_right: float, rng, boost: float = 1.0) -> np.ndarray:
+    """Random class probabilities whose argmax is the true label for about ``p_right`` of the images."""
+    probs = rng.dirichlet(np.ones(10), len(y))
+    right = rng.random(len(y)) < p_right
+    probs[right, y[right]] += boost
+    return probs / probs.sum(1, keepdims=True)

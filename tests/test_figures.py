@@ -4,21 +4,15 @@ import numpy as np
 
 from fmnist_utils import figures, results
 from fmnist_utils.data import load_fashion_mnist
-from tests.conftest import needs_fashion_mnist
+from tests.conftest import needs_fashion_mnist, noisy_probs
 
 
 @needs_fashion_mnist
 def test_redraw_from_results_files_only(tmp_profile):
     y = load_fashion_mnist()[1][1]
     rng = np.random.default_rng(0)
-
-    def noisy(p_right):
-        probs = rng.dirichlet(np.ones(10), len(y))
-        right = rng.random(len(y)) < p_right
-        probs[right, y[right]] += 1
-        return probs / probs.sum(1, keepdims=True)
-
-    probs = {"cnn_final": noisy(0.9), "cnn_ensemble": noisy(0.92), "cnn_ensemble__m00": noisy(0.9)}
+    accuracy = {"cnn_final": 0.9, "cnn_ensemble": 0.92, "cnn_ensemble__m00": 0.9}
+    probs = {m: noisy_probs(y, p, rng) for m, p in accuracy.items()}
     results.save_probs(tmp_profile.results_dir, "05_e", probs)
     entry = {"family": "cnn", "notebook": "03_c", "val_accuracy": 0.9, "test_accuracy": 0.9, "train_seconds": 60.0}
     results.record_model(tmp_profile.results_dir, "quick", "cnn_final", entry)

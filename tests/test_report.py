@@ -163,16 +163,12 @@ def test_ablation_rows_and_significant_steps_follow_the_tests():
 def test_ensemble_rows_test_each_row_against_the_published_soft_vote():
     import numpy as np
 
+    from tests.conftest import noisy_probs
+
     rng = np.random.default_rng(0)
     y = rng.integers(0, 10, 500)
-
-    def noisy(p_right):
-        probs = rng.dirichlet(np.ones(10), len(y))
-        right = rng.random(len(y)) < p_right
-        probs[right, y[right]] += 2
-        return probs / probs.sum(1, keepdims=True)
-
-    probs = {"cnn_final": noisy(0.8), "cnn_final_seed2": noisy(0.8), "cnn_recipe": noisy(0.7)}
+    accuracy = {"cnn_final": 0.8, "cnn_final_seed2": 0.8, "cnn_recipe": 0.7}
+    probs = {m: noisy_probs(y, p, rng, boost=2) for m, p in accuracy.items()}
     probs["cnn_ensemble"] = (probs["cnn_final"] + probs["cnn_final_seed2"] + probs["cnn_recipe"]) / 3
     models = {m: {"train_seconds": 600.0, "val_accuracy": 0.9} for m in ("cnn_final", "cnn_final_seed2", "cnn_recipe")}
     models["cnn_ensemble"] = {"members": ["cnn_final", "cnn_final_seed2", "cnn_recipe"], "member_train_seconds": 1800.0,
