@@ -18,7 +18,7 @@ ifeq ($(filter $(PROFILE),quick full),)
   $(error PROFILE must be quick or full, not '$(PROFILE)')
 endif
 
-NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemble 06_transfer_learning
+NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemble 06_transfer_learning 07_design_choices
 RUN       := $(PYTHON) -m fmnist_utils.pipeline
 
 .PHONY: help setup test lab notebooks retrain status report pdf tools figures verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)

@@ -39,6 +39,16 @@ MODEL_NAMES = {
     "cnn_ensemble": "Ensemble",
     "lite0_frozen": "EfficientNet-Lite0, frozen",
     "lite0_finetuned": "EfficientNet-Lite0, top fine-tuned",
+    "mlp_init_he": "MLP 256, He init",
+    "mlp_init_glorot": "MLP 256, Glorot init",
+    "mlp_init_poor": "MLP 256, N(0, 1) init",
+    "mlp_sgd": "MLP 256, SGD",
+    "mlp_rmsprop": "MLP 256, RMSprop",
+    "mlp_adam": "MLP 256, Adam",
+    "cnn_max_dropout": "Small CNN, max pool, dropout",
+    "cnn_max_batchnorm": "Small CNN, max pool, BN",
+    "cnn_average_dropout": "Small CNN, avg pool, dropout",
+    "cnn_average_batchnorm": "Small CNN, avg pool, BN",
 }
 MEMBER = re.compile(r"^(?P<ensemble>\w+)__m(?P<index>\d+)$")  # a member an ensemble step trained itself
 
@@ -103,6 +113,13 @@ def layers(spec: dict, activation: bool = True) -> str:
         dense = h.get("dense_units", 256)
         head = (["global average pool"] if h.get("global_pool") else []) + ([f"dense {dense}+BN"] if dense else [])
         return ", ".join([_conv_blocks(blocks, h.get("first_bn", True)), *head, f"dropout {h.get('dropout', 0.3):g}"])
+    if arch == "design_mlp":
+        return "dense 256"
+    if arch == "design_cnn":
+        pool = "avg pool" if h.get("pooling") == "average" else "pool"
+        if h.get("regularizer") == "batchnorm":
+            return f"conv32+BN, {pool}, conv64+BN, {pool}, dense 128+BN"
+        return f"conv32, {pool}, dropout 0.25, conv64, {pool}, dropout 0.25, dense 128, dropout 0.5"
     if arch == "efficientnet_lite0":
         return (f"ImageNet EfficientNet-Lite0 at {h['input_size']}×{h['input_size']} px (16 inverted-residual "
                 "blocks, ReLU6), pooled 1,280 features, dropout 0.2")
@@ -121,7 +138,8 @@ def network(spec: dict) -> str:
     if arch == "vgg_bn":
         return f"CNN-{layers(spec).count('conv')}"
     return {"linear": "Linear softmax", "cnn_1conv_mlp": "1-conv CNN", "cnn_2conv": "2-conv CNN",
-            "lenet_bn": "LeNet-BN", "tunable_cnn": "Tuned CNN", "efficientnet_lite0": "EfficientNet-Lite0"}[arch]
+            "lenet_bn": "LeNet-BN", "tunable_cnn": "Tuned CNN", "efficientnet_lite0": "EfficientNet-Lite0",
+            "design_mlp": "MLP 256", "design_cnn": "Small CNN"}[arch]
 
 
 def recipe_name(spec: dict) -> str:
@@ -129,6 +147,8 @@ def recipe_name(spec: dict) -> str:
     halved on plateaus, early stopping) or ours (warm-up and cosine decay over a fixed schedule)."""
     if spec["arch"] == "efficientnet_lite0":
         return "Transfer from ImageNet"
+    if spec["arch"].startswith("design_"):
+        return "Design studies"
     if spec["train"]["schedule"] != "cosine":
         return "Source reports' recipe"
     return "Our CNN recipe" if spec["arch"] != "mlp" else "Our MLP recipe"

@@ -190,8 +190,8 @@ def architecture_table(summary: dict) -> pd.DataFrame:
 
     rows = {}
     for m in sorted(summary["models"].values(), key=lambda m: (m["spec"]["arch"] not in ("linear", "mlp"), m["params"])):
-        if m["family"] == "ensemble":
-            continue
+        if m["family"] == "ensemble" or m["spec"]["arch"].startswith("design_"):
+            continue  # the design studies' networks are described where they are shown
         spec = m["spec"]
         row = rows.setdefault(network(spec), {"layers": layers(spec, activation=False), "parameters": f"{m['params']:,}",
                                               "activations": set()})
@@ -203,6 +203,9 @@ def architecture_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+SIDE_STUDIES = ("Transfer from ImageNet", "Design studies")  # their training is described where they are shown
+
+
 def recipes_table(summary: dict) -> pd.DataFrame:
     """The training recipes of the networks trained from scratch, each listed once with the values its models
     use (transfer learning, which trains a classifier on a pretrained network, is described where it is shown)."""
@@ -210,7 +213,7 @@ def recipes_table(summary: dict) -> pd.DataFrame:
 
     rows: dict[str, dict[str, set]] = {}
     for m in summary["models"].values():
-        if m["family"] == "ensemble" or m["spec"]["arch"] == "efficientnet_lite0":
+        if m["family"] == "ensemble" or recipe_name(m["spec"]) in SIDE_STUDIES:
             continue
         spec, train = m["spec"], m["spec"]["train"]
         optimizer = "AdamW" if train.get("weight_decay") else "Adam"

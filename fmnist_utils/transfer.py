@@ -197,6 +197,8 @@ def to_network_input(images: np.ndarray, size: int) -> np.ndarray:
 
 # ---- The experiment: Fashion-MNIST through the ImageNet network (notebook 06). ----
 
+from .side_studies import fit_cached  # noqa: E402  (the experiment's models train and cache like the side studies')
+
 # Per profile: input sizes to choose from (on a subset, by validation accuracy within the time budget), the
 # subset that chooses, the full run's extraction budget, and the two heads' epochs.
 SETTINGS = {
@@ -266,40 +268,6 @@ def top_blocks(size: int, dropout: float = 0.2):
     return keras.Model(inputs, layers.Dense(10, activation="softmax", name="output")(x), name="lite0_top")
 
 
-def fit_cached(name: str, spec: dict, build, x: tuple, y: tuple, cache_dir: Path):
-    """Train ``build()`` on ``x[0], y[0]`` (validating on ``x[1], y[1]``) with Adam and early stopping on
-    validation accuracy, or load it: cached like every model of the project, keyed by ``spec`` and the data."""
-    import json
-    import time
-
-    import keras
-    import pandas as pd
-
-    from .config import seed_everything
-    from .train import fingerprint, save_trained
-
-    key = hashlib.sha256(json.dumps({"spec": spec, "data": fingerprint(*x, *y)}, sort_keys=True).encode()).hexdigest()[:12]
-    folder = Path(cache_dir) / "models" / f"{name}--{key}"
-    if (folder / "meta.json").is_file():
-        meta = json.loads((folder / "meta.json").read_text())
-        return keras.models.load_model(folder / "model.keras", compile=False), meta
-    seed_everything(spec["seed"])
-    train = spec["train"]
-    model = build()
-    model.compile(optimizer=keras.optimizers.Adam(train["learning_rate"]), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    start = time.perf_counter()
-    hist = model.fit(x[0], y[0], validation_data=(x[1], y[1]), epochs=train["epochs"], batch_size=train["batch_size"],
-                     callbacks=[keras.callbacks.EarlyStopping("val_accuracy", patience=train["patience"],
-                                                              restore_best_weights=True)], verbose=2)
-    history = pd.DataFrame(hist.history)
-    history.insert(0, "epoch", np.arange(1, len(history) + 1))
-    meta = {"name": name, "key": key, "spec": spec, "train_seconds": time.perf_counter() - start,
-            "epochs": len(history), "params": int(model.count_params())}
-    save_trained(folder, model, history, meta)
-    return model, meta
-
-
 def spec(trained: str, size: int, epochs: int, learning_rate: float, seed: int) -> dict:
     """What determines a transfer model, recorded like the other models' specs."""
     return {"arch": "efficientnet_lite0", "hparams": {"pretrained": "ImageNet", "input_size": size, "trained": trained},
@@ -337,17 +305,6 @@ def pick_size(table, budget_minutes: float) -> int:
     return int(fits["val_accuracy"].idxmax()) if len(fits) else int(table.index.min())
 
 
-def record(study, name: str, model, meta: dict, x_val, x_test, extraction_seconds: float) -> dict:
-    """Evaluate a transfer model on the validation and test features and record it like every model
-    (its training time includes extracting the features of the images it trained and validated on)."""
-    from . import experiment, results
-
-    (_, y_val), (_, y_test) = study.splits["val"], study.splits["test"]
-    val_probs, test_probs = model.predict(x_val, verbose=0), model.predict(x_test, verbose=0)
-    params = efficientnet_lite0(classes=None).count_params() + model.get_layer("output").count_params()
-    entry = experiment.registry_entry("baseline", study.notebook, y_val, val_probs, y_test, test_probs, params=params,
-                                      epochs=meta["epochs"], train_seconds=meta["train_seconds"] + extraction_seconds,
-                                      n_boot=study.profile.bootstrap_samples, spec=meta["spec"])
-    results.record_model(study.profile.results_dir, study.profile.name, name, entry)
-    results.save_probs(study.profile.results_dir, study.notebook, {name: test_probs})
-    return entry
+def params(model) -> int:
+    """Parameters of the whole transferred network: EfficientNet-Lite0 without its ImageNet classifier, plus ours."""
+    return efficientnet_lite0(classes=None).count_params() + model.get_layer("output").count_params()
