@@ -592,22 +592,30 @@ def remove_leftovers(profile: Profile) -> list[Path]:
 
 
 def dead_kernel_files() -> list[Path]:
-    """Connection files and IPC sockets of this project's kernels (``fmnist-<id>-ipc``) no live process uses."""
+    """Connection files (``/tmp/tmp*.json``, or the Jupyter runtime folder's ``kernel-*.json``) and IPC sockets
+    (``fmnist-<id>-ipc-<n>``) of this project's kernels that no live process uses."""
+    import tempfile
+
     from jupyter_core.paths import jupyter_runtime_dir
 
-    runtime = Path(jupyter_runtime_dir())
-    live = " ".join(_command_lines())
-    removed = []
-    for connection in runtime.glob("kernel-*.json"):
+    runtime, live = Path(jupyter_runtime_dir()), " ".join(_command_lines())
+    removed, live_sockets = [], set()
+    for connection in [*Path(tempfile.gettempdir()).glob("tmp*.json"), *runtime.glob("kernel-*.json")]:
         try:
             ip = json.loads(connection.read_text()).get("ip", "")
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):
             continue
-        if "fmnist-" not in ip or connection.name in live:
+        if "fmnist-" not in ip:
+            continue  # not a kernel of this project
+        if str(connection) in live:
+            live_sockets.add(Path(ip).name)
             continue
-        for leftover in [connection, *runtime.glob(f"{Path(ip).name}-*")]:
-            leftover.unlink(missing_ok=True)
-            removed.append(leftover)
+        connection.unlink(missing_ok=True)
+        removed.append(connection)
+    for socket in runtime.glob("fmnist-*-ipc-*"):
+        if socket.name.rsplit("-", 1)[0] not in live_sockets:
+            socket.unlink(missing_ok=True)
+            removed.append(socket)
     return removed
 
 

@@ -74,8 +74,8 @@ def test_a_run_killed_without_warning_is_seen_as_interrupted_cleaned_up_and_resu
         assert run.poll() is None and time.monotonic() < deadline, run.communicate()
         time.sleep(0.2)
     kernels = _children(run.pid)
-    connection = [a for k in kernels for a in Path(f"/proc/{k}/cmdline").read_bytes().split(b"\0")
-                  if a.endswith(b".json") and b"kernel-" in a]
+    args = [Path(f"/proc/{k}/cmdline").read_bytes().split(b"\0") for k in kernels]
+    connection = [a[a.index(b"-f") + 1] for a in args if b"-f" in a]  # ipykernel_launcher -f <connection file>
     for pid in [run.pid, *kernels]:
         os.kill(pid, signal.SIGKILL)
     run.communicate(timeout=60)
@@ -92,7 +92,7 @@ def test_a_run_killed_without_warning_is_seen_as_interrupted_cleaned_up_and_resu
     total = {p.parent.name for p in models.glob("*/meta.json")}
     assert cached < total and int(re.search(r"(\d+) models/trials trained", out).group(1)) == len(total - cached)
     assert [p for p in tmp_path.rglob("*") if ".tmp" in p.name] == []
-    assert connection and not any(Path(c.decode()).exists() for c in connection)  # the dead kernel's files
+    assert connection and not any(Path(c.decode()).exists() for c in connection)  # the dead kernel's file
     status = subprocess.run([sys.executable, "-m", "fmnist_utils.pipeline", "status", "--profile", "quick"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=120)
     assert "interrupted" not in status.stdout
