@@ -13,7 +13,7 @@ LEARNING_RATES = {"sgd": (0.01, 0.03, 0.1), "rmsprop": (3e-4, 1e-3, 3e-3), "adam
 OPTIMIZER_NAMES = {"sgd": "SGD, Nesterov momentum 0.9", "rmsprop": "RMSprop", "adam": "Adam"}
 # Per profile: the MLP studies' epochs, and the CNN study's training images and epochs (a CPU budget).
 SETTINGS = {"quick": {"mlp_epochs": 2, "cnn_images": 1000, "cnn_epochs": 1},
-            "full": {"mlp_epochs": 10, "cnn_images": 20000, "cnn_epochs": 6}}
+            "full": {"mlp_epochs": 8, "cnn_images": 10000, "cnn_epochs": 6}}
 HIDDEN = 256
 
 
