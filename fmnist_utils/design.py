@@ -58,7 +58,12 @@ def small_cnn(pooling: str = "max", regularizer: str = "dropout"):
 
 
 def spec(arch: str, hparams: dict, epochs: int, learning_rate: float, seed: int, optimizer: str = "adam") -> dict:
-    """What determines a design-study model, recorded like the other models' specs."""
+    """What determines a design-study model, recorded like the other models' specs (and hashed into its cache
+    key: a BatchNorm network names its momentum)."""
+    from .models import BN_MOMENTUM
+
+    if hparams.get("regularizer") == "batchnorm":
+        hparams = {**hparams, "batch_norm_momentum": BN_MOMENTUM}
     return {"arch": arch, "hparams": hparams, "seed": seed, "tta_flip": False,
             "train": {"epochs": epochs, "batch_size": 128, "learning_rate": learning_rate, "optimizer": optimizer,
                       "schedule": "constant", "warmup_epochs": 0, "patience": 3, "weight_decay": 0.0}}
