@@ -285,14 +285,16 @@ def reproduction_rows(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+STEP_TITLES = {"01_eda": "Data exploration", "02_mlp_baselines": "MLPs", "03_cnn_stages": "CNNs",
+               "04_hyperband_tuning": "Hyperband tuning", "05_ensemble": "Ensemble",
+               "06_transfer_learning": "Transfer learning", "07_design_choices": "Design choices"}
+
+
 def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
     """Each step's measured time (its latest run that trained every model it records) and the CPU it ran on."""
     from .results import load_step
 
-    titles = {"01_eda": "Data exploration", "02_mlp_baselines": "MLPs", "03_cnn_stages": "CNNs",
-              "04_hyperband_tuning": "Hyperband tuning", "05_ensemble": "Ensemble",
-              "06_transfer_learning": "Transfer learning"}
-    rows = {titles.get(step, step): {"minutes": f"{run['training_run']['seconds'] / 60:.1f}",
+    rows = {STEP_TITLES[step]: {"minutes": f"{run['training_run']['seconds'] / 60:.1f}",
                                      "models trained": run["training_run"]["models_trained"],
                                      "CPU": load_step(results_dir, step).get("hardware", {}).get("cpu", "")}
             for step, run in sorted(summary["notebooks"].items())}

@@ -85,3 +85,9 @@ def test_citation_agrees_with_pyproject_and_the_report_title():
     meta = report.project_metadata()
     assert [a["name"] for a in citation["authors"]] == meta["authors"]
     assert citation["repository-code"] == meta["url"] and citation["title"] == pipeline.REPORT_TITLE
+
+
+def test_every_step_has_a_title_for_the_reports_time_table():
+    from fmnist_utils.report import STEP_TITLES
+
+    assert set(STEP_TITLES) == {p.stem for p in NOTEBOOKS}
