@@ -229,6 +229,21 @@ def _as_python(cell: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.splitlines())
 
 
+def code_text(source: str) -> str:
+    """Python code as it runs: without comments, docstrings and layout (``ast.unparse`` of the tree), so that
+    rewrapping a line, a comment or a docstring never makes hours of results stale."""
+    import ast
+
+    tree = ast.parse(_as_python(source))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
 def model_identities(models: dict) -> dict:
     """What identifies the models a downstream step reads: everything recorded but the seconds their training
     took (a retrain that reproduces a model must not make its readers stale)."""
@@ -243,10 +258,11 @@ def input_digests(name: str, profile: Profile) -> dict:
 
     nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    package = {f"{m}.py": (PACKAGE / f"{m}.py").read_text() for m in step_modules(code)}
+    package = {f"{m}.py": code_text((PACKAGE / f"{m}.py").read_text()) for m in step_modules(code)}
     upstream = {u: _digest(model_identities(results.load_step(profile.results_dir, u).get("models", {})))
                 for u in UPSTREAM.get(name, ())}
-    return {"notebook": _digest(code), "package": _digest(package), "upstream": _digest(upstream)}
+    return {"notebook": _digest([code_text(c) for c in code]), "package": _digest(package),
+            "upstream": _digest(upstream)}
 
 
 def step_state(name: str, profile: Profile) -> tuple[str, list[str]]:

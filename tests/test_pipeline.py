@@ -109,7 +109,9 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     # Code that computes results, the notebook's code, and the upstream step's models each make it stale.
     train_py = repo / "fmnist_utils" / "train.py"
     original = train_py.read_text()
-    train_py.write_text(original + "\n# a change\n")
+    train_py.write_text(original + "\n# a comment is no change\n")
+    assert pipeline.step_state(step, tmp_profile) == ("current", [])
+    train_py.write_text(original + "\nCHANGED = 1\n")
     assert pipeline.step_state(step, tmp_profile) == ("stale", ["package"])
     train_py.write_text(original)
     code = next(c for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", []))
@@ -191,3 +193,11 @@ def test_a_step_depends_on_the_modules_its_notebook_imports_transitively(tmp_pat
     assert pipeline.step_modules(cells) == ["__init__", "a", "b", "c"]
     assert pipeline.step_modules(["from fmnist_utils.new_step_only import x"]) == ["__init__", "a", "b", "c",
                                                                                    "new_step_only"]
+
+
+def test_code_text_ignores_comments_docstrings_and_layout_but_not_code():
+    before = 'def f(a, b):\n    """Doc."""\n    return a + b  # sum\n%matplotlib inline\n'
+    after = "# restyled\ndef f(a,\n      b):\n    return (a +\n            b)\n"
+    assert pipeline.code_text(before) == pipeline.code_text(after)
+    assert pipeline.code_text(before) != pipeline.code_text(before.replace("a + b", "a - b"))
+    assert pipeline.code_text('class C:\n    """Only a docstring."""\n') == pipeline.code_text("class C:\n    pass\n")
