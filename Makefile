@@ -21,7 +21,7 @@ endif
 NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemble 06_transfer_learning 07_design_choices
 RUN       := $(PYTHON) -m fmnist_utils.pipeline
 
-.PHONY: help setup test lab notebooks retrain status report pdf tools figures verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
+.PHONY: help setup lock lint test lab notebooks retrain status report pdf tools figures verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -29,7 +29,7 @@ help: ## list the targets
 
 setup: $(STAMP) ## create .venv, install pinned packages (+ apt packages when root)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.lock pyproject.toml
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -42,11 +42,18 @@ $(STAMP): requirements.txt pyproject.toml
 	fi
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
-	$(PYTHON) -m pip install -q -r requirements.txt
+	$(PYTHON) -m pip install -q -r requirements.lock
 	$(PYTHON) -m pip install -q --no-deps -e .
 	# Into the venv itself (not user-wide): each checkout has its own kernel, and clones never interfere.
 	$(PYTHON) -m ipykernel install --sys-prefix --name fmnist --display-name "Python (fmnist: $(notdir $(CURDIR)))" >/dev/null
 	touch $@
+
+lock: | $(STAMP) ## re-resolve requirements.lock from pyproject.toml's ranges (keeps current pins where they still fit)
+	$(VENV)/bin/pip-compile -q --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+	  -o requirements.lock pyproject.toml
+
+lint: $(STAMP) ## ruff: the package, tests and notebooks (configuration in pyproject.toml)
+	$(VENV)/bin/ruff check .
 
 test: $(STAMP) ## run the unit tests
 	$(PYTHON) -m pytest -q

@@ -101,7 +101,8 @@ class Study:
         entry = registry_entry(
             "ensemble", self.notebook, y_val, soft_val, y_test, soft_test,
             params=sum(m.entry["params"] for m in members), epochs=member_spec.train.epochs,
-            train_seconds=ensemble_seconds(members, base_name, base_entry["train_seconds"]), n_boot=self.profile.bootstrap_samples,
+            train_seconds=ensemble_seconds(members, base_name, base_entry["train_seconds"]),
+            n_boot=self.profile.bootstrap_samples,
             spec={**member_spec.to_dict(), "members": len(members), "voting": "soft"})
         member_acc = np.array([m.entry["test_accuracy"] for m in members])
         entry.update(members=names, branches=branches, member_test_accuracy_mean=float(member_acc.mean()),

@@ -21,6 +21,7 @@ from .config import PROFILE_NAMES, Profile, get_profile
 from .data import CLASS_NAMES, load_fashion_mnist, prepare_splits
 from .names import display_name
 
+
 def _test_set():
     return load_fashion_mnist()[1]
 
@@ -76,7 +77,8 @@ def ensemble_figures(profile: Profile) -> None:
 def eda(profile: Profile, seed: int) -> list:
     """Random images per class and the mean image of each class (the training file)."""
     (x, y), _ = load_fashion_mnist()
-    drawn = {"eda_sample_grid": plots.sample_grid(x, y, per_class=10, seed=seed), "eda_mean_images": plots.mean_images(x, y)}
+    drawn = {"eda_sample_grid": plots.sample_grid(x, y, per_class=10, seed=seed),
+             "eda_mean_images": plots.mean_images(x, y)}
     for name, fig in drawn.items():
         plots.save_figure(fig, name, profile.figures_dir)
     return list(drawn.values())

@@ -126,7 +126,8 @@ def layers(spec: dict, activation: bool = True) -> str:
     if arch == "tunable_cnn":
         k = h.get("kernel", 3)
         convs = ", ".join(f"conv{f}+BN, pool" for f in h.get("filters", (64, 64, 128)))
-        return f"conv{h.get('filters1', 32)} {k}×{k}, pool {h.get('pool', 2)}, {convs}, dropout {h.get('dropout', 0.25):g}"
+        return (f"conv{h.get('filters1', 32)} {k}×{k}, pool {h.get('pool', 2)}, {convs}, "
+                f"dropout {h.get('dropout', 0.25):g}")
     raise KeyError(f"No description of architecture {arch!r}: add it to fmnist_utils.names.layers")
 
 

@@ -23,8 +23,8 @@ import signal
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from . import atomic, integrity, results
 from .config import NOTEBOOKS_DIR, PROFILE_NAMES, ROOT, Profile, get_profile
@@ -103,7 +103,8 @@ def failure_message(executed, source: Path, ename: str, evalue: str, traceback: 
                     if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
     heading = "the top of the notebook"
     for cell in reversed(cells[:position - 1]):
-        titles = [line for line in cell.source.splitlines() if line.startswith("#")] if cell.cell_type == "markdown" else []
+        titles = ([line for line in cell.source.splitlines() if line.startswith("#")]
+                  if cell.cell_type == "markdown" else [])
         if titles:
             heading = f'"{titles[-1].lstrip("#").strip()}"'
             break
@@ -160,7 +161,8 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
                     shutil.move(tmp, kept)
                 raise NotebookFailed(
                     f"{source.name}: the kernel died — out of memory? ({exc})\n"
-                    + (f"Executed copy up to the last finished cell kept in {relative(kept)}; " if kept.exists() else "")
+                    + (f"Executed copy up to the last finished cell kept in {relative(kept)}; "
+                       if kept.exists() else "")
                     + f"log in {relative(log)}.\nRerun `make {source.stem} PROFILE={profile.name}` to resume "
                     "(trained models are cached).") from None
             import nbformat

@@ -77,7 +77,7 @@ def labelled_images(x: np.ndarray, labels: list[str], cols: int = 10):
     rows = int(np.ceil(len(x) / cols))
     lines = max(str(label).count("\n") + 1 for label in labels)
     fig, axes = _image_axes(rows, cols, cell=WIDTH / cols)
-    for k, (img, label) in enumerate(zip(x, labels)):
+    for k, (img, label) in enumerate(zip(x, labels, strict=False)):
         ax = axes.flat[k]
         ax.imshow(img.squeeze(), cmap="gray_r")
         ax.set_title(label, fontsize=6, pad=2, linespacing=1.1)
@@ -102,7 +102,7 @@ def learning_curves(long: pd.DataFrame):
     """
     data = long[long["metric"].isin(["loss", "accuracy"])]
     fig, axes = plt.subplots(1, 2, figsize=(WIDTH - 1.6, 2.3))  # the legend takes the rest of the width
-    for ax, metric in zip(axes, ["loss", "accuracy"]):
+    for ax, metric in zip(axes, ["loss", "accuracy"], strict=True):
         sns.lineplot(data=data[data["metric"] == metric], x="epoch", y="value", hue="model", style="split",
                      style_order=["validation", "train"], ax=ax, legend=metric == "accuracy")
         ax.set(ylabel=f"{metric} (cross-entropy)" if metric == "loss" else metric)
@@ -135,7 +135,7 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references:
     ax.scatter(singles["minutes"], singles["accuracy"], s=14, color="C0", label="single CNN", zorder=3)
     ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
             label="ensemble, members added in the order chosen on validation")
-    for (label, accuracy), style in zip((references or {}).items(), ["--", ":", "-."]):
+    for (label, accuracy), style in zip((references or {}).items(), ["--", ":", "-."], strict=False):
         ax.axhline(accuracy, color="0.3", linestyle=style, linewidth=0.9, label=label)
     ax.set(xlabel="training minutes (log scale)", ylabel="test accuracy")
     percent_axis(ax.yaxis)
@@ -150,7 +150,7 @@ def top3_gallery(images: np.ndarray, true: list[str], top3: list[list[tuple[str,
     title is the true class, green when the first guess is right and red when it is wrong."""
     rows = int(np.ceil(len(images) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, rows * 1.75), squeeze=False)
-    for ax, img, label, guesses in zip(axes.flat, images, true, top3):
+    for ax, img, label, guesses in zip(axes.flat, images, true, top3, strict=False):
         ax.imshow(img.squeeze(), cmap="gray_r")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -221,7 +221,7 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
             near[0].append(k)
         else:
             groups.append([k])
-    names, xys = list(names), list(zip(xs, ys))
+    names, xys = list(names), list(zip(xs, ys, strict=True))
 
     placed, texts = [], []
     for group in groups:
@@ -263,7 +263,7 @@ def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_a
     hue = budget if budget in trials else None
     np.random.seed(0)  # seaborn's jitter draws from NumPy's global generator: same data, same figure
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 1.6 * rows), squeeze=False, sharey=True)
-    for k, (ax, p) in enumerate(zip(axes.flat, params)):
+    for k, (ax, p) in enumerate(zip(axes.flat, params, strict=False)):
         order = sorted(trials[p].dropna().unique(), key=lambda v: float(v))
         sns.stripplot(data=trials, x=p, y=score, ax=ax, size=3, jitter=0.2, order=order, hue=hue,
                       palette="crest", legend=k == 0 and hue is not None)

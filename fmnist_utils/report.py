@@ -15,7 +15,6 @@ from IPython.display import display
 
 from .config import ROOT
 from .data import IMAGE_SHAPE
-from .results import load_summary
 
 REFERENCES_CSV = ROOT / "report" / "references.csv"
 
@@ -101,7 +100,8 @@ def table(frame: pd.DataFrame, caption: str, label: str, column_format: str | No
         latex = f"{{\\{size}\n{body}}}\n"
     else:
         body = cells.to_latex(index=index, escape=False, column_format=column_format)
-        latex = (f"\\begin{{table}}[htbp]\n\\centering\\{size}\n\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n"
+        latex = (f"\\begin{{table}}[htbp]\n\\centering\\{size}\n"
+                 f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n"
                  f"{body}\\end{{table}}\n")
     show(f"**{caption}**\n\n{frame.to_html()}", latex)
 
@@ -189,11 +189,13 @@ def architecture_table(summary: dict) -> pd.DataFrame:
     from .names import layers, network
 
     rows = {}
-    for m in sorted(summary["models"].values(), key=lambda m: (m["spec"]["arch"] not in ("linear", "mlp"), m["params"])):
+    by_family_then_size = lambda m: (m["spec"]["arch"] not in ("linear", "mlp"), m["params"])  # noqa: E731
+    for m in sorted(summary["models"].values(), key=by_family_then_size):
         if m["family"] == "ensemble" or m["spec"]["arch"].startswith("design_"):
             continue  # the design studies' networks are described where they are shown
         spec = m["spec"]
-        row = rows.setdefault(network(spec), {"layers": layers(spec, activation=False), "parameters": f"{m['params']:,}",
+        row = rows.setdefault(network(spec), {"layers": layers(spec, activation=False),
+                                              "parameters": f"{m['params']:,}",
                                               "activations": set()})
         row["activations"].add(spec["hparams"].get("activation", "relu") if spec["arch"] == "mlp" else "relu")
     for row in rows.values():
@@ -332,7 +334,8 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
         from .claims import format_p
 
         table[label] = {"members": members, "train min": f"{mins:.0f}", "val. acc.": pct(val) if val else "—",
-                        "test acc.": pct(accuracy), "vs. published (McNemar)": f"{c.only_a_correct} vs {c.only_b_correct}, "
+                        "test acc.": pct(accuracy),
+                        "vs. published (McNemar)": f"{c.only_a_correct} vs {c.only_b_correct}, "
                         f"{format_p(c.p_value)}" if c else ""}
     return pd.DataFrame.from_dict(table, orient="index"), comparisons
 
@@ -342,7 +345,8 @@ def tuning_space_table() -> pd.DataFrame:
     from .tuning import space_table
 
     frames = {space.upper(): space_table(space)["values"] for space in ("mlp", "cnn")}
-    rows = {f"{space}: {param.replace('_', ' ')}": values for space, frame in frames.items() for param, values in frame.items()}
+    rows = {f"{space}: {param.replace('_', ' ')}": values
+            for space, frame in frames.items() for param, values in frame.items()}
     return pd.DataFrame({"values": rows})
 
 

@@ -40,7 +40,8 @@ def fit_cached(name: str, spec: dict, build, x: tuple, y: tuple, cache_dir: Path
     from .config import seed_everything
     from .train import fingerprint, save_trained
 
-    key = hashlib.sha256(json.dumps({"spec": spec, "data": fingerprint(*x, *y)}, sort_keys=True).encode()).hexdigest()[:12]
+    identity = json.dumps({"spec": spec, "data": fingerprint(*x, *y)}, sort_keys=True)
+    key = hashlib.sha256(identity.encode()).hexdigest()[:12]
     folder = Path(cache_dir) / "models" / f"{name}--{key}"
     if (folder / "meta.json").is_file():
         meta = json.loads((folder / "meta.json").read_text())

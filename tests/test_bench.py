@@ -46,7 +46,8 @@ def test_select_recipe_takes_the_fastest_to_the_target_on_validation(monkeypatch
     watched = []
     targets = []
     monkeypatch.setattr(bench, "time_to_accuracy",
-                        lambda spec, splits, target, watch: targets.append(target) or watched.append(watch) or runs[spec])
+                        lambda spec, splits, target, watch:
+                        targets.append(target) or watched.append(watch) or runs[spec])
     chosen, val_target, all_runs = bench.select_recipe(["slow", "fast", "never"], VAL_ONLY, 0.92)
     assert chosen == "fast" and [r["seconds_to_target"] for r in all_runs] == [50.0, 40.0, None]
     assert val_target == bench.confident_target(0.92, 6000)

@@ -25,7 +25,8 @@ def test_the_small_cnn_swaps_pooling_and_regulariser_and_nothing_else(pooling):
     assert _layer_kinds(dropout).count(pool) == _layer_kinds(bn).count(pool) == 2
     assert _layer_kinds(dropout).count("Dropout") == 3 and "BatchNormalization" not in _layer_kinds(dropout)
     assert _layer_kinds(bn).count("BatchNormalization") == 3 and "Dropout" not in _layer_kinds(bn)
-    convs = [(layer.filters, layer.kernel_size) for m in (dropout, bn) for layer in m.layers if hasattr(layer, "filters")]
+    convs = [(layer.filters, layer.kernel_size)
+             for m in (dropout, bn) for layer in m.layers if hasattr(layer, "filters")]
     assert convs == [(32, (3, 3)), (64, (3, 3))] * 2
     with pytest.raises(ValueError, match="dropout or batchnorm"):
         design.small_cnn(pooling, "both")

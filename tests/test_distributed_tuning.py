@@ -7,8 +7,6 @@ import re
 import socket
 import subprocess
 
-import pytest
-
 from fmnist_utils.config import ROOT
 from fmnist_utils.train import CACHE_VERSION
 from tests.conftest import needs_fashion_mnist

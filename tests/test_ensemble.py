@@ -47,8 +47,8 @@ def test_scratch_members_repeat_the_base_recipe_shortened():
 
 
 def test_branch_members_restart_a_cosine_cycle_at_a_lower_peak():
-    cfg = ensemble.member_config(TrainConfig.from_dict({**BASE_RECIPE, "schedule": "plateau", "patience": 5}), 4, "base",
-                                 branch_lr_factor=0.25)
+    plateau = TrainConfig.from_dict({**BASE_RECIPE, "schedule": "plateau", "patience": 5})
+    cfg = ensemble.member_config(plateau, 4, "base", branch_lr_factor=0.25)
     assert (cfg.epochs, cfg.schedule, cfg.warmup_epochs, cfg.patience) == (4, "cosine", 0, None)
     assert cfg.learning_rate == pytest.approx(5e-4) and cfg.batch_size == 128
     with pytest.raises(ValueError, match="member start"):

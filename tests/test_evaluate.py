@@ -23,7 +23,7 @@ def test_bootstrap_ci_of_perfect_predictions_is_a_point():
 def test_mcnemar_on_a_known_table():
     # A right / B wrong on 10 images, A wrong / B right on 2, both right on 88.
     y = np.zeros(100, int)
-    a = np.zeros(100, int); b = np.zeros(100, int)
+    a, b = np.zeros(100, int), np.zeros(100, int)
     b[:10] = 1          # only A correct
     a[10:12] = 1        # only B correct
     result = evaluate.mcnemar(y, a, b)
@@ -39,7 +39,8 @@ def test_mcnemar_identical_classifiers():
 
 def test_ece_on_a_known_example():
     # 10 images, every prediction made with confidence 0.8, six of them right: ECE = |0.6 - 0.8|.
-    probs = np.full((10, 2), 0.2); probs[:, 0] = 0.8
+    probs = np.full((10, 2), 0.2)
+    probs[:, 0] = 0.8
     y = np.array([0] * 6 + [1] * 4)
     assert evaluate.expected_calibration_error(y, probs) == pytest.approx(0.2)
 
@@ -58,7 +59,8 @@ def test_log_loss_and_accuracy():
 
 def test_classification_table_and_confusion():
     y = np.repeat(np.arange(10), 10)
-    pred = y.copy(); pred[:5] = 6  # five T-shirts called Shirt
+    pred = y.copy()
+    pred[:5] = 6  # five T-shirts called Shirt
     table = evaluate.classification_table(y, pred)
     assert list(table.index)[6] == "Shirt" and table["support"].tolist() == [10] * 10
     assert table.loc["T-shirt/top", "recall"] == pytest.approx(0.5)

@@ -16,7 +16,8 @@ def test_redraw_from_results_files_only(tmp_profile):
     results.save_probs(tmp_profile.results_dir, "05_e", probs)
     entry = {"family": "cnn", "notebook": "03_c", "val_accuracy": 0.9, "test_accuracy": 0.9, "train_seconds": 60.0}
     results.record_model(tmp_profile.results_dir, "quick", "cnn_final", entry)
-    results.record_model(tmp_profile.results_dir, "quick", "cnn_ensemble", {**entry, "family": "ensemble", "notebook": "05_e"})
+    results.record_model(tmp_profile.results_dir, "quick", "cnn_ensemble",
+                         {**entry, "family": "ensemble", "notebook": "05_e"})
     results.record_extra(tmp_profile.results_dir, "quick", "05_e", "ensemble_growth",
                          {"members": [1, 2], "added": ["cnn_final", "cnn_ensemble__m00"], "train_minutes": [1.0, 1.5],
                           "val_accuracy": [0.9, 0.92], "test_accuracy": [0.9, 0.915]})

@@ -35,7 +35,8 @@ def test_a_stale_array_a_missing_array_and_clashing_names_are_found(tmp_profile)
     _step(tmp_profile, "03_c", ["cnn_a", "cnn_b"])
     _step(tmp_profile, "05_e", ["cnn_ensemble", "cnn_b"])
     path = results.probs_path(tmp_profile.results_dir, "05_e")
-    np.savez_compressed(path, cnn_ensemble=np.zeros((4, 10)), cnn_b=np.zeros((4, 10)), cnn_ensemble__m07=np.zeros((4, 10)))
+    np.savez_compressed(path, cnn_ensemble=np.zeros((4, 10)), cnn_b=np.zeros((4, 10)),
+                        cnn_ensemble__m07=np.zeros((4, 10)))
     problems = integrity.consistency_problems(tmp_profile.results_dir)
     assert any("'cnn_ensemble__m07' belongs to no entry of 05_e.json (stale)" in p for p in problems)
     assert any("model 'cnn_b' recorded by 03_c and 05_e" in p for p in problems)
@@ -58,7 +59,7 @@ def test_corrupt_json_and_truncated_npz_name_the_file_and_the_fix(tmp_profile):
     assert "02_m_probs.npz: not a readable .npz archive" in message and "`make 02_m PROFILE=quick FORCE=1`" in message
 
 
-def test_status_calls_unreadable_or_unfinished_steps_so_and_a_rerun_sets_the_corrupt_files_aside(tmp_profile, monkeypatch):
+def test_status_calls_unreadable_or_unfinished_steps_so_and_a_rerun_sets_corrupt_files_aside(tmp_profile, monkeypatch):
     monkeypatch.setattr(pipeline, "notebook_names", lambda: ["02_m", "03_c"])
     monkeypatch.setattr(pipeline, "input_digests", lambda name, profile: {})
     _step(tmp_profile, "02_m", ["mlp_a"], inputs=False)  # killed before the pipeline recorded its run
@@ -109,10 +110,10 @@ def test_leftovers_of_a_killed_run_are_removed(tmp_profile):
 
 
 def test_a_second_run_of_a_profile_stops_at_once_naming_the_first(tmp_profile):
-    with pipeline.one_run_at_a_time(tmp_profile, "03_c"):
-        with pytest.raises(SystemExit, match=r"Another run of the quick profile is in progress \(pid \d+: 03_c"):
-            with pipeline.one_run_at_a_time(tmp_profile, "report"):
-                pass
+    first = r"Another run of the quick profile is in progress \(pid \d+: 03_c"
+    with pipeline.one_run_at_a_time(tmp_profile, "03_c"), pytest.raises(SystemExit, match=first), \
+            pipeline.one_run_at_a_time(tmp_profile, "report"):
+        pass
     with pipeline.one_run_at_a_time(tmp_profile, "report"):  # released when the first ended
         pass
 

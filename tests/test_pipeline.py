@@ -114,7 +114,8 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     train_py.write_text(original + "\nCHANGED = 1\n")
     assert pipeline.step_state(step, tmp_profile) == ("stale", ["package"])
     train_py.write_text(original)
-    code = next(c for c in nb["cells"] if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", []))
+    code = next(c for c in nb["cells"]
+                if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", []))
     code["source"] = code["source"] + ["\nx = 1\n"]
     nb_path.write_text(json.dumps(nb))
     assert pipeline.step_state(step, tmp_profile) == ("stale", ["notebook"])
@@ -122,7 +123,8 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     nb_path.write_text(json.dumps(nb))
     results.record_model(rd, "quick", "c", {"family": "cnn", "notebook": "03_cnn_stages", "val_accuracy": 0.9})
     assert pipeline.step_state(step, tmp_profile) == ("stale", ["upstream"])
-    assert any("05_ensemble" in line and "stale" in line and "upstream" in line for line in pipeline.status(tmp_profile))
+    lines = pipeline.status(tmp_profile)
+    assert any("05_ensemble" in line and "stale" in line and "upstream" in line for line in lines)
 
 
 def _run_step(profile, step, seconds, trained, inputs, models):

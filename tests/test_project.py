@@ -12,16 +12,23 @@ from fmnist_utils.config import NOTEBOOKS_DIR, ROOT
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
-def _pins(lines):
-    return sorted(re.sub(r"\s+#.*$", "", line).strip() for line in lines
-                  if line.strip() and not line.lstrip().startswith("#"))
+def test_the_lock_pins_every_dependency_and_environment_yml_installs_it():
+    import tomllib
+    from packaging.requirements import Requirement
 
-
-def test_environment_yml_has_the_same_pins_as_requirements():
+    lock = {Requirement(line.split(" ")[0]).name.lower().replace("_", "-"): line.split("==")[1].split()[0]
+            for line in (ROOT / "requirements.lock").read_text().splitlines() if re.match(r"^[A-Za-z0-9]", line)}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]]
+    for requirement in declared:
+        if requirement.marker is None or requirement.marker.evaluate():
+            name = requirement.name.lower()
+            assert name in lock and requirement.specifier.contains(lock[name]), requirement
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert _pins(pip_section) == _pins((ROOT / "requirements.txt").read_text().splitlines())
-    assert all("==" in pin for pin in _pins(pip_section))
+    assert "-r requirements.lock" in pip_section
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    assert re.search(r"Python (\d+\.\d+)", (ROOT / "requirements.lock").read_text()).group(1) == python[7:]
 
 
 def test_the_numbered_notebooks_are_the_makefiles_steps_in_order():

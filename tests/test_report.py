@@ -23,7 +23,8 @@ def test_pct_and_ci():
 def test_plural():
     assert report.plural(1, "epoch") == "1 epoch"
     assert report.plural(4, "epoch") == "4 epochs"
-    assert report.plural(2, "branch", "branches") == "2 branches" and report.plural(1, "branch", "branches") == "1 branch"
+    assert report.plural(2, "branch", "branches") == "2 branches"
+    assert report.plural(1, "branch", "branches") == "1 branch"
 
 
 def test_default_shift_matches_the_augmentation_block():
@@ -32,7 +33,7 @@ def test_default_shift_matches_the_augmentation_block():
     from fmnist_utils import augment
 
     default = inspect.signature(augment.augmentation_block).parameters["shift"].default
-    assert report.BLOCK_DEFAULT_SHIFT == default
+    assert default == report.BLOCK_DEFAULT_SHIFT
 
 
 def test_published_references_name_recorded_models_and_known_metrics():
@@ -175,7 +176,8 @@ def test_ensemble_rows_test_each_row_against_the_published_soft_vote():
                               "val_accuracy": 0.93}
     summary = {"models": models, "best": {"ensemble": "cnn_ensemble"},
                "extra": {"mcnemar_ensemble_vs_single": {"single": "cnn_final"},
-                         "ensemble_without_new_members": {"members": ["cnn_final", "cnn_recipe"], "val_accuracy": 0.92}}}
+                         "ensemble_without_new_members": {"members": ["cnn_final", "cnn_recipe"],
+                                                          "val_accuracy": 0.92}}}
     table, tests = report.ensemble_rows(summary, probs, y)
     assert table["members"].tolist() == [1, 2, 3, 3] and table["train min"].tolist() == ["10", "20", "30", "30"]
     assert tests["single"].accuracy_a == np.mean(probs["cnn_final"].argmax(1) == y)

@@ -26,7 +26,8 @@ def test_fingerprint_sees_content_and_shape():
     a = np.zeros((4, 2), np.uint8)
     assert train.fingerprint(a) == train.fingerprint(a.copy())
     assert train.fingerprint(a) != train.fingerprint(a.reshape(2, 4))
-    b = a.copy(); b[0, 0] = 1
+    b = a.copy()
+    b[0, 0] = 1
     assert train.fingerprint(a) != train.fingerprint(b)
 
 
