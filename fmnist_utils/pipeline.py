@@ -600,7 +600,7 @@ def remove_leftovers(profile: Profile) -> list[Path]:
         for tmp in Path(folder).glob(".*.tmp*") if Path(folder).is_dir() else []:
             shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
             removed.append(tmp)
-    removed += dead_kernel_files()
+    removed += dead_kernel_files() + keras_temp_folders()
     for line in integrity.set_aside_corrupt_models(profile.artifacts_dir):
         print(line)
     if removed:
@@ -634,6 +634,23 @@ def dead_kernel_files() -> list[Path]:
         if socket.name.rsplit("-", 1)[0] not in live_sockets:
             socket.unlink(missing_ok=True)
             removed.append(socket)
+    return removed
+
+
+def keras_temp_folders(tmp_dir: Path | None = None, idle_seconds: float = 60.0) -> list[Path]:
+    """Remove Keras' temporary model folders (``/tmp/tmp*/`` holding only ``assets/``) that a killed save left:
+    Keras deletes them when a save or load ends, so one untouched for a minute belongs to a dead process."""
+    import tempfile
+
+    removed = []
+    for folder in Path(tmp_dir or tempfile.gettempdir()).glob("tmp*/"):
+        try:
+            if ([p.name for p in folder.iterdir()] == ["assets"] and folder.stat().st_uid == os.getuid()
+                    and time.time() - folder.stat().st_mtime > idle_seconds):
+                shutil.rmtree(folder)
+                removed.append(folder)
+        except OSError:
+            continue  # another process's folder, or gone meanwhile
     return removed
 
 

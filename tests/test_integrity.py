@@ -109,6 +109,20 @@ def test_leftovers_of_a_killed_run_are_removed(tmp_profile):
     assert not notebook_tmp.exists() and not model_tmp.exists() and kept.exists()
 
 
+def test_keras_temporary_folders_left_by_a_killed_save_are_removed(tmp_path):
+    import os
+
+    left, fresh, other = tmp_path / "tmpa1b2", tmp_path / "tmpc3d4", tmp_path / "tmpe5f6"
+    for folder in (left, fresh):
+        (folder / "assets").mkdir(parents=True)
+    (other / "assets").mkdir(parents=True)
+    (other / "data.bin").write_bytes(b"x")  # not only assets: not Keras' folder
+    os.utime(left, (0, 0))
+    os.utime(other, (0, 0))
+    assert pipeline.keras_temp_folders(tmp_path) == [left]
+    assert not left.exists() and fresh.exists() and other.exists()
+
+
 def test_a_second_run_of_a_profile_stops_at_once_naming_the_first(tmp_profile):
     first = r"Another run of the quick profile is in progress \(pid \d+: 03_c"
     with pipeline.one_run_at_a_time(tmp_profile, "03_c"), pytest.raises(SystemExit, match=first), \
