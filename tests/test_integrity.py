@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from fmnist_utils import integrity, pipeline, results
+from fmnist_utils import execution, integrity, pdf, pipeline, results, staleness
 
 
 def _step(tmp_profile, step, models, members=(), inputs=True):
@@ -60,39 +60,39 @@ def test_corrupt_json_and_truncated_npz_name_the_file_and_the_fix(tmp_profile):
 
 
 def test_status_calls_unreadable_or_unfinished_steps_so_and_a_rerun_sets_corrupt_files_aside(tmp_profile, monkeypatch):
-    monkeypatch.setattr(pipeline, "notebook_names", lambda: ["02_m", "03_c"])
-    monkeypatch.setattr(pipeline, "input_digests", lambda name, profile: {})
+    monkeypatch.setattr(staleness, "notebook_names", lambda: ["02_m", "03_c"])
+    monkeypatch.setattr(staleness, "input_digests", lambda name, profile: {})
     _step(tmp_profile, "02_m", ["mlp_a"], inputs=False)  # killed before the pipeline recorded its run
     _step(tmp_profile, "03_c", ["cnn_a"])
-    assert pipeline.step_state("03_c", tmp_profile)[0] == "current"
+    assert staleness.step_state("03_c", tmp_profile)[0] == "current"
     results.step_path(tmp_profile.results_dir, "03_c").write_text("not json")
-    assert pipeline.step_state("03_c", tmp_profile)[0] == "corrupt"
-    state, why = pipeline.step_state("02_m", tmp_profile)
+    assert staleness.step_state("03_c", tmp_profile)[0] == "corrupt"
+    state, why = staleness.step_state("02_m", tmp_profile)
     assert state == "unfinished" and "no 'inputs' (the step did not finish)" in why[0]
-    lines = pipeline.status(tmp_profile)
+    lines = staleness.status(tmp_profile)
     assert lines[1].startswith("03_c") and "corrupt" in lines[1] and "`make 03_c PROFILE=quick` reruns it" in lines[1]
     moved = integrity.set_aside_step(tmp_profile.results_dir, "03_c")
     assert [p.name.split(".corrupt-")[0] for p in moved] == ["03_c.json", "03_c_probs.npz"]
     assert all(p.exists() for p in moved)  # kept, never deleted
-    assert pipeline.step_state("03_c", tmp_profile)[0] == "missing"
+    assert staleness.step_state("03_c", tmp_profile)[0] == "missing"
 
 
 def test_a_run_killed_without_cleanup_leaves_its_step_interrupted(tmp_profile, monkeypatch):
-    monkeypatch.setattr(pipeline, "input_digests", lambda name, profile: {})
+    monkeypatch.setattr(staleness, "input_digests", lambda name, profile: {})
     _step(tmp_profile, "03_c", ["cnn_a"])
-    marker = pipeline.RunMarker(tmp_profile, "03_c")
+    marker = staleness.RunMarker(tmp_profile, "03_c")
     marker.start()
-    assert pipeline.step_state("03_c", tmp_profile)[0] == "current"  # the run that wrote it (this process) is alive
+    assert staleness.step_state("03_c", tmp_profile)[0] == "current"  # the run that wrote it (this process) is alive
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         marker.path.write_text(json.dumps({"pid": sleeper.pid, "started": "today"}))
-        assert pipeline.step_state("03_c", tmp_profile)[0] == "current"  # another run of it is in progress
+        assert staleness.step_state("03_c", tmp_profile)[0] == "current"  # another run of it is in progress
     finally:
         sleeper.kill()
         sleeper.wait()
-    assert pipeline.step_state("03_c", tmp_profile) == ("interrupted", ["a run started today did not finish"])
+    assert staleness.step_state("03_c", tmp_profile) == ("interrupted", ["a run started today did not finish"])
     marker.finish()
-    assert pipeline.step_state("03_c", tmp_profile)[0] == "current"
+    assert staleness.step_state("03_c", tmp_profile)[0] == "current"
 
 
 def test_leftovers_of_a_killed_run_are_removed(tmp_profile):
@@ -104,7 +104,7 @@ def test_leftovers_of_a_killed_run_are_removed(tmp_profile):
     (model_tmp / "model.keras").write_bytes(b"half")
     kept = tmp_profile.artifacts_dir / "models" / "mlp_a--0123"
     kept.mkdir()
-    removed = pipeline.remove_leftovers(tmp_profile)
+    removed = execution.remove_leftovers(tmp_profile)
     assert notebook_tmp in removed and model_tmp in removed
     assert not notebook_tmp.exists() and not model_tmp.exists() and kept.exists()
 
@@ -119,7 +119,7 @@ def test_keras_temporary_folders_left_by_a_killed_save_are_removed(tmp_path):
     (other / "data.bin").write_bytes(b"x")  # not only assets: not Keras' folder
     os.utime(left, (0, 0))
     os.utime(other, (0, 0))
-    assert pipeline.keras_temp_folders(tmp_path) == [left]
+    assert execution.keras_temp_folders(tmp_path) == [left]
     assert not left.exists() and fresh.exists() and other.exists()
 
 
@@ -133,9 +133,9 @@ def test_a_second_run_of_a_profile_stops_at_once_naming_the_first(tmp_profile):
 
 
 def test_missing_pdf_tools_are_named_with_their_debian_packages(monkeypatch):
-    monkeypatch.setattr(pipeline.shutil, "which", lambda tool: None if tool == "xelatex" else "/usr/bin/" + tool)
+    monkeypatch.setattr(pdf.shutil, "which", lambda tool: None if tool == "xelatex" else "/usr/bin/" + tool)
     with pytest.raises(SystemExit, match="needs xelatex.*apt-get install texlive-xetex"):
-        pipeline.require_tools()
+        pdf.require_tools()
 
 
 def test_an_unreadable_cached_model_is_moved_aside_and_named(tmp_profile):
@@ -159,8 +159,8 @@ def test_downstream_steps_depend_on_what_upstream_models_are_not_on_how_long_the
     a = {"cnn_a": {"val_accuracy": 0.9, "test_correct": 9000, "train_seconds": 60.0}}
     retimed = {"cnn_a": {**a["cnn_a"], "train_seconds": 75.0}}
     retrained = {"cnn_a": {**a["cnn_a"], "test_correct": 9001}}
-    assert pipeline.model_identities(a) == pipeline.model_identities(retimed)
-    assert pipeline.model_identities(a) != pipeline.model_identities(retrained)
+    assert staleness.model_identities(a) == staleness.model_identities(retimed)
+    assert staleness.model_identities(a) != staleness.model_identities(retrained)
 
 
 def test_the_report_is_not_built_from_results_that_disagree(tmp_profile):

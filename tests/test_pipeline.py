@@ -4,7 +4,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from fmnist_utils import pipeline, results
+from fmnist_utils import execution, pipeline, results, staleness
 
 
 def _notebook(path, *cells):
@@ -22,7 +22,7 @@ def _notebook(path, *cells):
 def test_execute_injects_the_profile_and_writes_a_log(tmp_path, tmp_profile):
     source = _notebook(tmp_path / "ok.ipynb", "print('hello from', PROFILE)")
     target = tmp_path / "out" / "ok.ipynb"
-    pipeline.execute(source, target, tmp_profile)
+    execution.execute(source, target, tmp_profile)
     outputs = nbformat.read(target, as_version=4).cells[-1].outputs
     assert outputs[0]["text"].strip() == "hello from quick"
     assert "hello from quick" in (tmp_profile.logs_dir / "ok.log").read_text()
@@ -32,8 +32,8 @@ def test_failed_notebook_is_kept_and_reported_by_cell_and_heading(tmp_path, tmp_
     source = _notebook(tmp_path / "bad.ipynb", ("md", "# Title"), "x = 1", ("md", "## Train the model"),
                        "def train():\n    raise RuntimeError('boom')\ntrain()", "y = 2")
     target = tmp_path / "out" / "bad.ipynb"
-    with pytest.raises(pipeline.NotebookFailed) as failure:
-        pipeline.execute(source, target, tmp_profile)
+    with pytest.raises(execution.NotebookFailed) as failure:
+        execution.execute(source, target, tmp_profile)
     message = str(failure.value)
     # Cell 5 of 6 in the source notebook (the injected-parameters cell is not counted).
     assert 'bad.ipynb failed in cell 5 of 6 (under "Train the model"): RuntimeError: boom' in message
@@ -55,11 +55,11 @@ def test_startup_noise_is_dropped_and_the_rest_kept():
                                "WARNING: All log messages before absl::InitializeLog() is called are written to "
                                "STDERR\nI0000 00:00:17.1 123 port.cc:153] oneDNN custom operations are on.\n"
                                "UserWarning: something that matters", None, None)
-    assert pipeline.DropStartupNoise().filter(record)
+    assert execution.DropStartupNoise().filter(record)
     assert record.msg == "UserWarning: something that matters"
     only_noise = logging.LogRecord("papermill", logging.WARNING, "", 0,
                                    "I0000 00:00:17.1 123 cpu_feature_guard.cc:227] This TensorFlow binary", None, None)
-    assert not pipeline.DropStartupNoise().filter(only_noise)
+    assert not execution.DropStartupNoise().filter(only_noise)
 
 
 def test_unknown_notebook_lists_the_valid_names(capsys):
@@ -84,16 +84,16 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     (repo / "notebooks").mkdir()
     for name in ("03_cnn_stages", "05_ensemble"):
         shutil.copy(NOTEBOOKS_DIR / f"{name}.ipynb", repo / "notebooks")
-    monkeypatch.setattr(pipeline, "ROOT", repo)
-    monkeypatch.setattr(pipeline, "PACKAGE", repo / "fmnist_utils")
-    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", repo / "notebooks")
+    monkeypatch.setattr(staleness, "ROOT", repo)
+    monkeypatch.setattr(staleness, "PACKAGE", repo / "fmnist_utils")
+    monkeypatch.setattr(staleness, "NOTEBOOKS_DIR", repo / "notebooks")
     step, rd = "05_ensemble", tmp_profile.results_dir
 
-    assert pipeline.step_state(step, tmp_profile) == ("missing", [])
+    assert staleness.step_state(step, tmp_profile) == ("missing", [])
     results.record_notebook(rd, "quick", step, 1.0, 0)
-    assert pipeline.step_state(step, tmp_profile)[0] == "unfinished"  # no input digests: not a finished run
-    results.record_notebook(rd, "quick", step, 1.0, 0, inputs=pipeline.input_digests(step, tmp_profile))
-    assert pipeline.step_state(step, tmp_profile) == ("current", [])
+    assert staleness.step_state(step, tmp_profile)[0] == "unfinished"  # no input digests: not a finished run
+    results.record_notebook(rd, "quick", step, 1.0, 0, inputs=staleness.input_digests(step, tmp_profile))
+    assert staleness.step_state(step, tmp_profile) == ("current", [])
 
     # A copy with new file times, a restyled plot and an edited markdown cell change nothing.
     shutil.copy(repo / "fmnist_utils" / "train.py", repo / "fmnist_utils" / "train.py.bak")
@@ -104,36 +104,36 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     markdown = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
     markdown["source"] = ["# A new title\n"]
     nb_path.write_text(json.dumps(nb))
-    assert pipeline.step_state(step, tmp_profile) == ("current", [])
+    assert staleness.step_state(step, tmp_profile) == ("current", [])
 
     # Code that computes results, the notebook's code, and the upstream step's models each make it stale.
     train_py = repo / "fmnist_utils" / "train.py"
     original = train_py.read_text()
     train_py.write_text(original + "\n# a comment is no change\n")
-    assert pipeline.step_state(step, tmp_profile) == ("current", [])
+    assert staleness.step_state(step, tmp_profile) == ("current", [])
     train_py.write_text(original + "\nCHANGED = 1\n")
-    assert pipeline.step_state(step, tmp_profile) == ("stale", ["package"])
+    assert staleness.step_state(step, tmp_profile) == ("stale", ["package"])
     train_py.write_text(original)
     code = next(c for c in nb["cells"]
                 if c["cell_type"] == "code" and "parameters" not in c["metadata"].get("tags", []))
     code["source"] = code["source"] + ["\nx = 1\n"]
     nb_path.write_text(json.dumps(nb))
-    assert pipeline.step_state(step, tmp_profile) == ("stale", ["notebook"])
+    assert staleness.step_state(step, tmp_profile) == ("stale", ["notebook"])
     code["source"] = code["source"][:-1]
     nb_path.write_text(json.dumps(nb))
     results.record_model(rd, "quick", "c", {"family": "cnn", "notebook": "03_cnn_stages", "val_accuracy": 0.9})
-    assert pipeline.step_state(step, tmp_profile) == ("stale", ["upstream"])
-    lines = pipeline.status(tmp_profile)
+    assert staleness.step_state(step, tmp_profile) == ("stale", ["upstream"])
+    lines = staleness.status(tmp_profile)
     assert any("05_ensemble" in line and "stale" in line and "upstream" in line for line in lines)
 
 
 def _run_step(profile, step, seconds, trained, inputs, models):
     """What run_notebook does around a notebook that records ``models``."""
-    previous = pipeline.start_afresh(profile, step)
+    previous = staleness.start_afresh(profile, step)
     for name, entry in models.items():
         results.record_model(profile.results_dir, profile.name, name, entry)
     results.save_probs(profile.results_dir, step, {n: np.full((2, 10), 0.1) for n in models})
-    pipeline.record_run(profile, step, seconds, trained, inputs, previous)
+    staleness.record_run(profile, step, seconds, trained, inputs, previous)
     return results.load_step(profile.results_dir, step)
 
 
@@ -173,8 +173,8 @@ def test_each_run_writes_the_steps_results_whole(tmp_profile):
 
 def test_a_kernel_killed_from_outside_is_reported_like_a_failing_cell(tmp_path, tmp_profile):
     source = _notebook(tmp_path / "oom.ipynb", "x = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
-    with pytest.raises(pipeline.NotebookFailed) as failure:
-        pipeline.execute(source, tmp_path / "out" / "oom.ipynb", tmp_profile)
+    with pytest.raises(execution.NotebookFailed) as failure:
+        execution.execute(source, tmp_path / "out" / "oom.ipynb", tmp_profile)
     message = str(failure.value)
     assert "oom.ipynb: the kernel died — out of memory?" in message
     assert "Rerun `make oom PROFILE=quick` to resume" in message
@@ -190,16 +190,16 @@ def test_a_step_depends_on_the_modules_its_notebook_imports_transitively(tmp_pat
     (package / "c.py").write_text("import numpy\n")
     (package / "new_step_only.py").write_text("from . import a\n")
     (package / "plots.py").write_text("from . import c\n")  # presentation: followed, not digested
-    monkeypatch.setattr(pipeline, "PACKAGE", package)
+    monkeypatch.setattr(staleness, "PACKAGE", package)
     cells = ["%matplotlib inline\nfrom fmnist_utils import a, plots", "import fmnist_utils.c as c"]
-    assert pipeline.step_modules(cells) == ["__init__", "a", "b", "c"]
-    assert pipeline.step_modules(["from fmnist_utils.new_step_only import x"]) == ["__init__", "a", "b", "c",
+    assert staleness.step_modules(cells) == ["__init__", "a", "b", "c"]
+    assert staleness.step_modules(["from fmnist_utils.new_step_only import x"]) == ["__init__", "a", "b", "c",
                                                                                    "new_step_only"]
 
 
 def test_code_text_ignores_comments_docstrings_and_layout_but_not_code():
     before = 'def f(a, b):\n    """Doc."""\n    return a + b  # sum\n%matplotlib inline\n'
     after = "# restyled\ndef f(a,\n      b):\n    return (a +\n            b)\n"
-    assert pipeline.code_text(before) == pipeline.code_text(after)
-    assert pipeline.code_text(before) != pipeline.code_text(before.replace("a + b", "a - b"))
-    assert pipeline.code_text('class C:\n    """Only a docstring."""\n') == pipeline.code_text("class C:\n    pass\n")
+    assert staleness.code_text(before) == staleness.code_text(after)
+    assert staleness.code_text(before) != staleness.code_text(before.replace("a + b", "a - b"))
+    assert staleness.code_text('class C:\n    """Only a docstring."""\n') == staleness.code_text("class C:\n    pass\n")

@@ -86,12 +86,12 @@ def test_readme_is_a_map_not_a_diary():
 
 
 def test_citation_agrees_with_pyproject_and_the_report_title():
-    from fmnist_utils import pipeline, report
+    from fmnist_utils import pdf, report
 
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     meta = report.project_metadata()
     assert [a["name"] for a in citation["authors"]] == meta["authors"]
-    assert citation["repository-code"] == meta["url"] and citation["title"] == pipeline.REPORT_TITLE
+    assert citation["repository-code"] == meta["url"] and citation["title"] == pdf.REPORT_TITLE
 
 
 def test_every_step_has_a_title_for_the_reports_time_table():

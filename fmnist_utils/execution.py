@@ -1,0 +1,285 @@
+"""Headless notebook execution with papermill: the kernel, the run's log, a failing cell named by its heading,
+and the leftovers of a killed run.
+
+Every output is written to a temporary file and renamed into place, so a failed or interrupted run never leaves
+a half-written target. Each run logs its cells' output to ``build/<profile>/logs/<notebook>.log``; a notebook
+that raises is kept, executed up to the failing cell, under ``build/<profile>/failed/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import atomic, integrity
+from .config import ROOT, Profile
+
+REPORT_NOTEBOOK = ROOT / "report" / "report.ipynb"
+
+
+KERNEL = "python3"  # the kernel of the interpreter running papermill (the project's venv)
+
+
+# Cells papermill adds: the injected parameters, and the error banner and anchor of a failed run.
+PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+# TensorFlow's start-up notices, printed by its C++ runtime on every import whatever the log level.
+STARTUP_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|"
+                           r"I\d{4} .*(port\.cc|cpu_feature_guard\.cc)|To enable the following instructions)", re.M)
+
+
+class DropStartupNoise(logging.Filter):
+    """Remove TensorFlow's start-up notices from the logged cell outputs; keep everything else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not isinstance(record.msg, str) or not STARTUP_NOISE.search(record.msg):
+            return True
+        kept = [line for line in record.msg.splitlines() if not STARTUP_NOISE.match(line)]
+        record.msg = "\n".join(kept)
+        return bool(record.msg.strip())
+
+
+def headless_kernel_manager(stderr_log):
+    """The kernel manager papermill uses: IPC sockets instead of TCP ports (nothing listens on the
+    network, so ipykernel has no unencrypted-TCP warning to print), and the kernel process's own
+    stderr (C++ runtimes write there directly) goes to the run's log instead of the terminal;
+    the cells' stderr still reaches papermill through the kernel."""
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    class HeadlessKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            # A socket path of its own: the default ("kernel-ipc" in the working directory) would be
+            # shared by two runs at once, or by a run and a kernel still shutting down.
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(parents=True, exist_ok=True)
+            super().__init__(transport="ipc", ip=str(runtime / f"fmnist-{uuid.uuid4().hex[:12]}-ipc"), **kwargs)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw.setdefault("stderr", stderr_log)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return HeadlessKernelManager
+
+
+class NotebookFailed(Exception):
+    """A notebook raised; the message names the notebook, the cell and the exception."""
+
+
+def relative(path: Path) -> str:
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def failure_message(executed, source: Path, ename: str, evalue: str, traceback: list[str]) -> str:
+    """Describe the failing cell by its position in ``source`` and the heading above it."""
+    cells = [c for c in executed.cells if not PAPERMILL_TAGS & set(c.metadata.get("tags", []))]
+    position = next(i for i, c in enumerate(cells, 1)
+                    if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
+    heading = "the top of the notebook"
+    for cell in reversed(cells[:position - 1]):
+        titles = ([line for line in cell.source.splitlines() if line.startswith("#")]
+                  if cell.cell_type == "markdown" else [])
+        if titles:
+            heading = f'"{titles[-1].lstrip("#").strip()}"'
+            break
+    trace = ANSI.sub("", "\n".join(traceback)).rstrip()
+    return (f"{source.name} failed in cell {position} of {len(cells)} (under {heading}): {ename}: {evalue}\n"
+            f"{trace}")
+
+
+@contextlib.contextmanager
+def log_to(path: Path) -> Iterator:
+    """Copy every log record of the run (papermill logs each cell's output) into ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    handler.addFilter(DropStartupNoise())
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(min(level, logging.INFO))
+    root.addHandler(handler)
+    try:
+        yield handler.stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
+def execute(source: Path, target: Path, profile: Profile) -> float:
+    """Execute ``source`` with papermill into ``target`` atomically; return wall seconds.
+
+    On an exception in the notebook, the executed copy is moved to ``profile.failed_dir`` and
+    :class:`NotebookFailed` is raised with the cell, its heading and the traceback.
+    """
+    import papermill as pm
+
+    os.environ["FMNIST_PROFILE"] = profile.name
+    start = time.perf_counter()
+    log = profile.logs_dir / f"{source.stem}.log"
+    with log_to(log) as log_stream, atomic.atomic_path(target, suffix=".ipynb") as tmp:
+        try:
+            pm.execute_notebook(str(source), str(tmp), parameters={"PROFILE": profile.name},
+                                kernel_name=KERNEL, cwd=str(source.parent), progress_bar=False,
+                                log_output=True, kernel_manager_class=headless_kernel_manager(log_stream))
+        except Exception as exc:
+            if _RECEIVED:  # the kernel died because the run was interrupted, not because the notebook failed
+                raise Interrupted(_RECEIVED[-1]) from None
+            if type(exc).__name__ != "DeadKernelError":
+                if not isinstance(exc, pm.PapermillExecutionError):
+                    raise
+            else:  # killed from outside (out of memory, most often): no cell raised, the process is gone
+                kept = profile.failed_dir / source.name
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                if tmp.exists():
+                    shutil.move(tmp, kept)
+                raise NotebookFailed(
+                    f"{source.name}: the kernel died — out of memory? ({exc})\n"
+                    + (f"Executed copy up to the last finished cell kept in {relative(kept)}; "
+                       if kept.exists() else "")
+                    + f"log in {relative(log)}.\nRerun `make {source.stem} PROFILE={profile.name}` to resume "
+                    "(trained models are cached).") from None
+            import nbformat
+
+            kept = profile.failed_dir / source.name
+            message = failure_message(nbformat.read(tmp, as_version=4), source, exc.ename,
+                                      exc.evalue, exc.traceback)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(tmp, kept)
+            logging.getLogger(__name__).error(message)
+            rerun = "pdf" if source == REPORT_NOTEBOOK else source.stem
+            raise NotebookFailed(f"{message}\nExecuted copy kept in {relative(kept)}; log in {relative(log)}.\n"
+                                 f"Rerun `make {rerun} PROFILE={profile.name}` after fixing it "
+                                 "(trained models are cached).") from None
+    (profile.failed_dir / source.name).unlink(missing_ok=True)  # an earlier failure is now fixed
+    return time.perf_counter() - start
+
+
+def remove_leftovers(profile: Profile) -> list[Path]:
+    """What a killed run leaves (a SIGKILL or the out-of-memory killer runs no cleanup): the atomic writers'
+    temporary files and folders (``.<name>.<random>.tmp…``) and the connection files and sockets of kernels
+    whose process is gone. Called under the profile's lock, so no other run of it is writing them."""
+    removed = []
+    for folder in (profile.notebooks_out_dir, profile.results_dir, profile.figures_dir, profile.report_dir,
+                   profile.artifacts_dir / "models"):
+        for tmp in Path(folder).glob(".*.tmp*") if Path(folder).is_dir() else []:
+            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+            removed.append(tmp)
+    removed += dead_kernel_files() + keras_temp_folders()
+    for line in integrity.set_aside_corrupt_models(profile.artifacts_dir):
+        print(line)
+    if removed:
+        print(f"removed {len(removed)} leftovers of an interrupted run: " + ", ".join(relative(p) for p in removed[:4])
+              + (" …" if len(removed) > 4 else ""))
+    return removed
+
+
+def dead_kernel_files() -> list[Path]:
+    """Connection files (``/tmp/tmp*.json``, or the Jupyter runtime folder's ``kernel-*.json``) and IPC sockets
+    (``fmnist-<id>-ipc-<n>``) of this project's kernels that no live process uses."""
+    import tempfile
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    runtime, live = Path(jupyter_runtime_dir()), " ".join(_command_lines())
+    removed, live_sockets = [], set()
+    for connection in [*Path(tempfile.gettempdir()).glob("tmp*.json"), *runtime.glob("kernel-*.json")]:
+        try:
+            ip = json.loads(connection.read_text()).get("ip", "")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if "fmnist-" not in ip:
+            continue  # not a kernel of this project
+        if str(connection) in live:
+            live_sockets.add(Path(ip).name)
+            continue
+        connection.unlink(missing_ok=True)
+        removed.append(connection)
+    for socket in runtime.glob("fmnist-*-ipc-*"):
+        if socket.name.rsplit("-", 1)[0] not in live_sockets:
+            socket.unlink(missing_ok=True)
+            removed.append(socket)
+    return removed
+
+
+def keras_temp_folders(tmp_dir: Path | None = None, idle_seconds: float = 60.0) -> list[Path]:
+    """Remove Keras' temporary model folders (``/tmp/tmp*/`` holding only ``assets/``) that a killed save left:
+    Keras deletes them when a save or load ends, so one untouched for a minute belongs to a dead process."""
+    import tempfile
+
+    removed = []
+    for folder in Path(tmp_dir or tempfile.gettempdir()).glob("tmp*/"):
+        try:
+            if ([p.name for p in folder.iterdir()] == ["assets"] and folder.stat().st_uid == os.getuid()
+                    and time.time() - folder.stat().st_mtime > idle_seconds):
+                shutil.rmtree(folder)
+                removed.append(folder)
+        except OSError:
+            continue  # another process's folder, or gone meanwhile
+    return removed
+
+
+def _command_lines() -> list[str]:
+    """Every running process's command line (a process may exit while they are read)."""
+    lines = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            lines.append(path.read_bytes().replace(b"\0", b" ").decode(errors="ignore"))
+        except OSError:
+            continue
+    return lines
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived during a run (a BaseException, like KeyboardInterrupt, so that no
+    library's ``except Exception`` swallows it)."""
+
+
+_RECEIVED: list[str] = []  # signals received: a library may swallow the exception, never this record
+
+
+def _raise_interrupted(signum, _frame):
+    _RECEIVED.append(signal.Signals(signum).name)
+    # What the kernel prints while it is torn down (TensorFlow's destructors) is noise, not output;
+    # so are the errors of nbclient's pending tasks that find the kernel gone ("Kernel died").
+    for name in ("papermill", "asyncio"):
+        logging.getLogger(name).disabled = True
+    raise Interrupted(_RECEIVED[-1])
+
+
+@contextlib.contextmanager
+def interrupts_as_exceptions() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted`, so every ``finally`` (temp-file removal) runs."""
+    previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def stop_children() -> None:
+    """Terminate this process's children (the notebook kernel, which runs in its own session)."""
+    me = os.getpid()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == me:
+                os.kill(int(stat.parent.name), signal.SIGTERM)
+        except (OSError, IndexError, ValueError):
+            continue

@@ -1,0 +1,101 @@
+"""The PDF: execute ``report/report.ipynb`` headless and convert it with nbconvert's LaTeX route and our template,
+with a title block from pyproject.toml and dates fixed by the results, so the same results give the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import atomic, integrity, results
+from .config import ROOT, Profile, get_profile
+from .execution import REPORT_NOTEBOOK, execute, relative
+
+REPORT_TEMPLATE_DIR = ROOT / "report" / "template"
+
+
+def build_report(profile_name: str) -> Path:
+    """Execute the report notebook, then convert it to PDF (inputs hidden) with our template."""
+    from nbconvert import PDFExporter
+    from traitlets.config import Config
+
+    profile = get_profile(profile_name)
+    require_tools()
+    integrity.require_readable(profile.results_dir, profile.name)
+    integrity.require_consistent(profile.results_dir)
+    executed = profile.notebooks_out_dir / "report.ipynb"
+    execute(REPORT_NOTEBOOK, executed, profile)
+    config = Config()
+    config.TemplateExporter.exclude_input = True
+    config.TemplateExporter.exclude_input_prompt = True
+    config.TemplateExporter.exclude_output_prompt = True
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {"notebook-only"}
+    config.PDFExporter.bib_command = ["true"]  # the references are a list in the report, not a .bib file
+    exporter = PDFExporter(config=config, extra_template_basedirs=[str(REPORT_TEMPLATE_DIR.parent)],
+                           template_name=REPORT_TEMPLATE_DIR.name)
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:  # stderr (library notices, warnings) stays in the log and the executed notebook
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    nb.metadata.update(title_block(profile))
+    with reproducible_pdf_dates(nb.metadata["created"]):
+        pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(executed.parent)}})
+    target = profile.report_dir / "report.pdf"
+    atomic.write_bytes(target, pdf)
+    print(f"report: {relative(target)} ({len(pdf) / 1024:.0f} KiB)")
+    return target
+
+
+# What nbconvert's PDF route runs, and the Debian packages that provide it.
+PDF_TOOLS = {"xelatex": "texlive-xetex texlive-fonts-recommended texlive-plain-generic", "pandoc": "pandoc"}
+
+
+def require_tools() -> None:
+    """Stop before any work when a program the PDF needs is missing, naming the packages to install."""
+    missing = [tool for tool in PDF_TOOLS if shutil.which(tool) is None]
+    if missing:
+        packages = " ".join(PDF_TOOLS[t] for t in missing)
+        raise SystemExit(f"The PDF needs {' and '.join(missing)}, not found on PATH. Install them: "
+                         f"sudo apt-get install {packages}   (or run `make setup` as root)")
+
+
+REPORT_TITLE = "Fashion-MNIST on a CPU: MLPs, CNNs, Hyperband and an ensemble"
+
+
+def title_block(profile: Profile) -> dict:
+    """The title page's facts: authors and the link to the code (pyproject.toml), the commit and date of the results."""
+    import datetime as dt
+
+    from .report import project_metadata
+
+    meta, summary = project_metadata(), results.load_summary(profile.results_dir, profile.name)
+    created = dt.datetime.fromisoformat(summary["created"])
+    commits = sorted({c for c in summary["git_commits"].values() if c})
+    return {"title": REPORT_TITLE, "authors": [{"name": a} for a in meta["authors"]], "code_url": meta["url"],
+            "commit": f"results of commit{'s' if len(commits) > 1 else ''} {' and '.join(commits)}",
+            "date": f"{created.day} {created:%B %Y}", "created": summary["created"]}
+
+
+@contextlib.contextmanager
+def reproducible_pdf_dates(created: str) -> Iterator[None]:
+    """XeTeX dates the PDF (and derives its ID) from SOURCE_DATE_EPOCH when set: the results' date, so that the
+    same results always give the same bytes."""
+    import datetime as dt
+
+    saved = {k: os.environ.get(k) for k in ("SOURCE_DATE_EPOCH", "FORCE_SOURCE_DATE")}
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(dt.datetime.fromisoformat(created).timestamp()))
+    os.environ["FORCE_SOURCE_DATE"] = "1"
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -1,0 +1,201 @@
+"""Whether a step's results are current with the code, decided by content (a fresh clone keeps no file times),
+and each run's record: its input digests, and the time a cold run of it takes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+from . import atomic, integrity, results
+from .config import NOTEBOOKS_DIR, ROOT, Profile
+
+# Package modules that only present results: a change to them never makes a step's results stale.
+PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py", "execution.py", "staleness.py",
+                "pdf.py", "verify.py", "bench.py", "names.py", "integrity.py"}
+
+
+# Steps that read another step's results (05 trains copies of the best CNN of 03 and 04).
+UPSTREAM = {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}
+
+
+PACKAGE = ROOT / "fmnist_utils"
+
+
+def notebook_names() -> list[str]:
+    return sorted(p.stem for p in NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _digest(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def imported_modules(source: str, relative_to_package: bool) -> set[str]:
+    """The package modules a piece of Python code imports, anywhere in it (function-level imports too)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            inside = node.level > 0 if relative_to_package else base.split(".")[0] == "fmnist_utils"
+            if not inside:
+                continue
+            sub = base.removeprefix("fmnist_utils").strip(".") if not relative_to_package else base
+            found.update([sub.split(".")[0]] if sub else [alias.name for alias in node.names])
+        elif isinstance(node, ast.Import) and not relative_to_package:
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("fmnist_utils."))
+    return {m for m in found if (PACKAGE / f"{m}.py").is_file()}
+
+
+def step_modules(code_cells: list[str]) -> list[str]:
+    """The modules a step's results depend on: those its notebook imports and, transitively, those they
+    import — less the presentation modules (their own imports are followed: a figure helper may load data)."""
+    import nbformat  # noqa: F401  (cells arrive as text; nbformat only parsed them)
+
+    todo = set().union(*(imported_modules(_as_python(c), False) for c in code_cells)) if code_cells else set()
+    seen: set[str] = set()
+    while todo:
+        module = todo.pop()
+        seen.add(module)
+        todo |= imported_modules((PACKAGE / f"{module}.py").read_text(), True) - seen
+    seen.add("__init__")
+    return sorted(m for m in seen if f"{m}.py" not in PRESENTATION)
+
+
+def _as_python(cell: str) -> str:
+    """A code cell without IPython's magics and shell escapes, which are not Python."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.splitlines())
+
+
+def code_text(source: str) -> str:
+    """Python code as it runs: without comments, docstrings and layout (``ast.unparse`` of the tree), so that
+    rewrapping a line, a comment or a docstring never makes hours of results stale."""
+    import ast
+
+    tree = ast.parse(_as_python(source))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def model_identities(models: dict) -> dict:
+    """What identifies the models a downstream step reads: everything recorded but the seconds their training
+    took (a retrain that reproduces a model must not make its readers stale)."""
+    return {name: {k: v for k, v in entry.items() if k != "train_seconds"} for name, entry in models.items()}
+
+
+def input_digests(name: str, profile: Profile) -> dict:
+    """What a step's results depend on, by content (a fresh clone keeps no file times): the notebook's
+    code cells, the package modules that compute its results (:func:`step_modules`), and the models of the
+    steps it reads."""
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    package = {f"{m}.py": code_text((PACKAGE / f"{m}.py").read_text()) for m in step_modules(code)}
+    upstream = {u: _digest(model_identities(results.load_step(profile.results_dir, u).get("models", {})))
+                for u in UPSTREAM.get(name, ())}
+    return {"notebook": _digest([code_text(c) for c in code]), "package": _digest(package),
+            "upstream": _digest(upstream)}
+
+
+def step_state(name: str, profile: Profile) -> tuple[str, list[str]]:
+    """("current" | "stale" | "missing" | "corrupt" | "unfinished" | "interrupted", and why: the inputs that
+    changed, or the problems of its files)."""
+    if not results.step_path(profile.results_dir, name).is_file():
+        return "missing", []
+    problems = integrity.step_problems(profile.results_dir, name, profile.name)
+    if any("did not finish" not in p for p in problems):
+        return "corrupt", problems
+    run = RunMarker(profile, name)
+    if run.left_by_dead_run():
+        return "interrupted", [f"a run started {run.started()} did not finish"]
+    if problems:
+        return "unfinished", problems
+    recorded = results.load_step(profile.results_dir, name)["inputs"]
+    changed = [k for k, v in input_digests(name, profile).items() if recorded.get(k) != v]
+    return ("stale" if changed else "current"), changed
+
+
+def status(profile: Profile) -> list[str]:
+    """One line per step: whether its results are current with the code, and if not, why."""
+    lines = []
+    for name in notebook_names():
+        state, why = step_state(name, profile)
+        detail = {"stale": f"changed: {', '.join(why)}", "missing": "never run", "current": ""}.get(
+            state, "; ".join(why) + f"; `make {name} PROFILE={profile.name}` reruns it")
+        lines.append(f"{name:<22} {state:<11} {detail}".rstrip())
+    return lines
+
+
+class RunMarker:
+    """``build/<profile>/running/<step>.json``, written when a step's notebook starts and removed when its run
+    is recorded: one left behind by a process that is gone means the step was killed (SIGKILL, out of memory)
+    or failed, and its results may hold a half-updated mixture, so it is not current."""
+
+    def __init__(self, profile: Profile, name: str):
+        self.path = profile.build_dir / "running" / f"{name}.json"
+
+    def start(self) -> None:
+        atomic.write_json(self.path, {"pid": os.getpid(), "started": time.strftime("%Y-%m-%d %H:%M:%S")})
+
+    def finish(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def _read(self) -> dict:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def started(self) -> str:
+        return self._read().get("started", "earlier")
+
+    def left_by_dead_run(self) -> bool:
+        if not self.path.exists():
+            return False
+        pid = self._read().get("pid")
+        return not (isinstance(pid, int) and Path(f"/proc/{pid}").exists())
+
+
+def trained_artifacts(artifacts_dir: Path) -> set[str]:
+    """Cached models and finished tuner trials: what a run adds tells how much it trained."""
+    return {str(p) for pattern in ("models/*/meta.json", "tuner/*/trial_*/trial.json")
+            for p in Path(artifacts_dir).glob(pattern)}
+
+
+def start_afresh(profile: Profile, name: str) -> dict | None:
+    """Move a step's results files to ``build/<profile>/previous/`` so that its run writes them whole (nothing an
+    earlier run recorded survives unless this run records it again); return the last finished record, which
+    :func:`record_run` needs. The files of an unfinished run go there as ``*.unfinished``, never over a finished one."""
+    kept = profile.build_dir / "previous"
+    kept.mkdir(parents=True, exist_ok=True)
+    current, problem = integrity.read_step(profile.results_dir, name)
+    finished = current is not None and problem is None and "run" in current
+    for path in (results.step_path(profile.results_dir, name), results.probs_path(profile.results_dir, name)):
+        if path.exists():
+            os.replace(path, kept / (path.name if finished else f"{path.name}.unfinished"))
+    last, problem = integrity.read_step(kept, name)
+    return last if problem is None else None
+
+
+def record_run(profile: Profile, name: str, seconds: float, trained: int, inputs: dict,
+               previous: dict | None = None) -> None:
+    """Record a notebook's run in the step's file. The previous run's training run (``previous``: its finished
+    record) still measures what a cold run costs when it ran the same inputs, or when this run recorded exactly
+    the model entries it did (the cache key of every model hashes all that determines it); otherwise it measured
+    other code (more or fewer models, other networks) and this run's time stands on its own."""
+    models = results.load_step(profile.results_dir, name).get("models", {})
+    cold = (previous or {}).get("run", {}).get("training_run")
+    if cold and (previous.get("inputs") == inputs or previous.get("models", {}) == models):
+        results.update_step(profile.results_dir, profile.name, name,
+                            lambda step: step.setdefault("run", {}).update(training_run=cold))
+    results.record_notebook(profile.results_dir, profile.name, name, seconds, trained, inputs)
