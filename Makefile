@@ -21,7 +21,7 @@ endif
 NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemble 06_transfer_learning 07_design_choices
 RUN       := $(PYTHON) -m fmnist_utils.pipeline
 
-.PHONY: help setup lock lint test lab notebooks retrain status report pdf tools figures verify bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
+.PHONY: help setup lock lint test lab notebooks retrain status report pdf tools figures verify predict ship-model bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -92,6 +92,14 @@ figures: | $(STAMP) ## redraw every figure from the results files and the data (
 
 verify: $(STAMP) ## recompute every recorded test accuracy exactly from the stored probabilities (full: results/full/, quick: build/quick/results/)
 	$(PYTHON) -m fmnist_utils.verify --profile $(PROFILE)
+
+IMAGE ?=
+predict: $(STAMP) ## top-3 classes of IMAGE=path (PNG/JPEG, any size) by the shipped best CNN: no training
+	@test -n '$(IMAGE)' || { echo "usage: make predict IMAGE=path/to/image.png"; exit 2; }
+	@$(PYTHON) -m fmnist_utils.demo --profile $(PROFILE) '$(IMAGE)'
+
+ship-model: $(STAMP) ## put the results' best CNN in models/ (from the training cache), checked against its published probabilities
+	$(PYTHON) -m fmnist_utils.demo --ship --profile $(PROFILE)
 
 bench: $(STAMP) ## time-to-92% of our CNN recipe vs report 004's, and throughput
 	$(PYTHON) -m fmnist_utils.bench --profile $(PROFILE)

@@ -4,7 +4,8 @@
 whole, that each probability file holds exactly the arrays its entries reference (no stale array, no
 entry without one, no name in two steps: :mod:`fmnist_utils.integrity`), and that each recorded model's
 argmax gets exactly the recorded number of test images right: anyone can audit the report's numbers
-without retraining. Counts are integers, so the comparison has no tolerance.
+without retraining. A shipped model (:mod:`fmnist_utils.demo`) must predict its published
+probabilities. Counts are integers, so the comparison has no tolerance.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 
 import numpy as np
 
-from . import integrity, results
+from . import demo, integrity, results
 from .config import PROFILE_NAMES, get_profile
 from .data import load_fashion_mnist
 
@@ -55,12 +56,16 @@ def main(argv=None) -> None:
     probs = results.load_probs(profile.results_dir)
     y_test = load_fashion_mnist()[1][1]
     problems = integrity.consistency_problems(profile.results_dir) + check(summary, probs, y_test)
+    problems += demo.shipped_problems(profile, summary, probs, load_fashion_mnist()[1][0])
     for line in problems:
         print("PROBLEM", line)
     models = len(summary["models"])
     wrong = sum(1 for p in problems if p.split(":")[0] in summary["models"])
     print(f"{profile.name}: {models - wrong if models else 0} of {models} models' test accuracies "
           f"recompute exactly from {profile.results_dir / results.PROBS}")
+    shipped = demo.shipped_dir(profile) / "best_cnn.keras"
+    print(f"shipped model {shipped}: " + ("predicts the published probabilities of the best CNN exactly"
+                                          if shipped.is_file() else "none (make ship-model)"))
     sys.exit(1 if problems else 0)
 
 
