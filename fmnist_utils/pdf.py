@@ -13,6 +13,8 @@ from pathlib import Path
 from . import atomic, integrity, results
 from .config import ROOT, Profile, get_profile
 from .execution import REPORT_NOTEBOOK, execute, relative
+from .facts import fill
+from .report import take_facts
 
 REPORT_TEMPLATE_DIR = ROOT / "report" / "template"
 
@@ -40,6 +42,11 @@ def build_report(profile_name: str) -> Path:
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
+    facts = take_facts(nb)
+    for cell in nb.cells:  # the text's {{placeholders}}; the notebook-only introduction shows them unfilled
+        if cell.cell_type == "markdown" and "notebook-only" not in cell.metadata.get("tags", []):
+            cell.source = fill(cell.source, facts)
+    atomic.write_text(executed, nbformat.writes(nb))  # the executed copy reads as the PDF does
     for cell in nb.cells:  # stderr (library notices, warnings) stays in the log and the executed notebook
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]

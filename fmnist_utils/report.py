@@ -78,6 +78,27 @@ def show(markdown: str, latex: str | None = None) -> None:
     display(bundle, raw=True)
 
 
+FACTS_MIMETYPE = "application/vnd.fmnist.report-facts+json"  # how the PDF build finds the facts in the notebook
+
+
+def show_facts(facts: dict[str, str]) -> None:
+    """Hand the text's facts to the PDF build (:func:`fmnist_utils.pdf.build_report` fills the Markdown cells'
+    ``{{placeholders}}`` with them) and list them in Jupyter."""
+    rows = "\n".join(f"| `{{{{{k}}}}}` | {v} |" for k, v in facts.items())
+    display({FACTS_MIMETYPE: facts, "text/markdown": f"| placeholder | text |\n| --- | --- |\n{rows}"}, raw=True)
+
+
+def take_facts(nb) -> dict[str, str]:
+    """The facts :func:`show_facts` displayed in an executed notebook, removed from its outputs."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if FACTS_MIMETYPE in output.get("data", {}):
+                cell.outputs.remove(output)
+                return dict(output["data"][FACTS_MIMETYPE])
+    raise ValueError("The report notebook displayed no facts (fmnist_utils.report.show_facts): its text cannot be "
+                     "filled in.")
+
+
 def latex_escape(text: str) -> str:
     specials = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}

@@ -15,7 +15,7 @@ from .config import NOTEBOOKS_DIR, ROOT, Profile
 
 # Package modules that only present results: a change to them never makes a step's results stale.
 PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py", "execution.py", "staleness.py",
-                "pdf.py", "verify.py", "bench.py", "names.py", "integrity.py", "demo.py"}
+                "pdf.py", "verify.py", "bench.py", "names.py", "integrity.py", "demo.py", "facts.py"}
 
 
 # Steps that read another step's results (05 trains copies of the best CNN of 03 and 04).

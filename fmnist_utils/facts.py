@@ -1,0 +1,247 @@
+"""The numbers and phrases of the report's text, from the merged results files.
+
+``report/report.ipynb`` writes its prose in Markdown cells with ``{{placeholders}}``; :func:`report_facts` gives
+every placeholder its words (a percentage, a McNemar verdict, a list of names), and :func:`fill` puts them in
+when the PDF is built (:mod:`fmnist_utils.pdf`). ``{{fig:name}}`` and ``{{tab:label}}`` are references to a
+figure or a table. A placeholder without a fact is an error that names it: no sentence goes out half-written.
+Which models form each study is stated here once (:data:`MLP_STUDIES`, :data:`CNN_STAGES`, :data:`DESIGN`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import claims
+from .report import (
+    bench_facts,
+    ci,
+    ensemble_rows,
+    fig,
+    gap,
+    listing,
+    minutes,
+    pct,
+    plural,
+    references,
+    significant_steps,
+    stopped_early,
+    tab,
+    transfer_sizes,
+)
+
+MLP_STUDIES = {"report 004's ladder": ["linear", "mlp_256", "mlp_256_128_100_dropout"],
+               "report 001's activations": ["mlp_128_relu", "mlp_128_tanh", "mlp_128_sigmoid", "mlp_128_identity"],
+               "report 003's depths": ["mlp_small", "mlp_medium", "mlp_large"], "ours": ["mlp_bn_aug_cosine"],
+               "Hyperband": ["mlp_tuned"]}
+CNN_STAGES = {"1: report 004": ["cnn_1conv_mlp", "cnn_2conv"], "2: flips": ["cnn_2conv_aug"],
+              "3: BN designs": ["lenet_bn", "vgg_bn_deep", "cnn_recipe", "cnn_recipe_seed2"],
+              "4: ablation": ["cnn_recipe_deeper", "cnn_recipe_harder", "cnn_recipe_smoothed", "cnn_recipe_deep",
+                              "cnn_final", "cnn_final_seed2"], "Hyperband": ["cnn_tuned"]}
+DESIGN = {"initialisation": ["mlp_init_he", "mlp_init_glorot", "mlp_init_poor"],
+          "optimiser": ["mlp_sgd", "mlp_rmsprop", "mlp_adam"],
+          "pooling × regulariser": ["cnn_max_dropout", "cnn_average_dropout", "cnn_max_batchnorm",
+                                    "cnn_average_batchnorm"]}
+PLACEHOLDER = re.compile(r"\{\{\s*([\w:.-]+)\s*\}\}")
+ENSEMBLE_WORDS = ("significantly less accurate than", "significantly more accurate than")
+
+
+def groups(studies: dict) -> tuple[list[str], dict[str, str]]:
+    """The models of a set of studies in order, and the study of each (a results table's first column)."""
+    return [i for ids in studies.values() for i in ids], {i: s for s, ids in studies.items() for i in ids}
+
+
+def design_groups(summary: dict) -> dict[str, str]:
+    """The design studies' table groups: each optimiser with the learning rate validation chose for it."""
+    models = summary["models"]
+    rate = {o: f"{models[f'mlp_{o}']['spec']['train']['learning_rate']:g}" for o in ("sgd", "rmsprop", "adam")}
+    return {i: (f"{g}, learning rate {rate[i[4:]]}" if g == "optimiser" else g)
+            for g, ids in DESIGN.items() for i in ids}
+
+
+def fill(text: str, facts: dict[str, str]) -> str:
+    """``text`` with each ``{{key}}`` replaced by its fact (``{{fig:x}}``, ``{{tab:x}}``: references)."""
+    def one(match: re.Match) -> str:
+        key = match.group(1)
+        if key.startswith("fig:"):
+            return fig(key[4:])
+        if key.startswith("tab:"):
+            return tab(key)
+        if key not in facts:
+            raise KeyError(f"The report's text uses {{{{{key}}}}}, which fmnist_utils.facts.report_facts does not "
+                           "give: add it there.")
+        return str(facts[key])
+    return PLACEHOLDER.sub(one, text)
+
+
+def report_facts(summary: dict, probs: dict, y_test, profile) -> dict[str, str]:
+    """Every placeholder of the report's text, as the words that replace it."""
+    def vs(a, b):  # McNemar's test of a against b on the test set
+        return claims.compare(a, b, probs, y_test)
+
+    facts = ensemble_facts(summary, probs, y_test)
+    for part in (_overview, _mlps, _cnns, _design, _tuning, _ensemble, _transfer, _discussion, _appendix):
+        facts.update(part(summary, vs, profile))
+    return {k: str(v) for k, v in facts.items()}
+
+
+def _overview(s, vs, profile):
+    m, best, extra = s["models"], s["best"], s["extra"]
+    mlp, cnn, ens = (m[best[f]] for f in ("mlp", "cnn", "ensemble"))
+    refs, bench = references(), bench_facts(profile.results_dir)
+    published = refs[refs["metric"] == "test"].groupby("family")["published"].max()
+    sizes, per_class = extra["eda"]["split_sizes"], extra["eda"]["images_per_class"]
+    return {
+        "cores": s["hardware"]["cores"], "test_images": f"{sizes['test']:,}", "mlp_acc": pct(mlp["test_accuracy"]),
+        "mlp_ci": ci(mlp), "cnn_epochs": cnn["epochs"], "cnn_minutes": minutes(cnn["train_seconds"]),
+        "cnn_acc": pct(cnn["test_accuracy"]), "cnn_ci": ci(cnn), "cnn_vs_mlp": vs(best["cnn"], best["mlp"]).verdict(),
+        "cnn_vs_003": gap(cnn["test_accuracy"], published["cnn"]), "ens_size": len(ens["members"]),
+        "ens_acc": pct(ens["test_accuracy"]), "ens_vs_003": gap(ens["test_accuracy"], published["ensemble"]),
+        "total_minutes": f"{sum(r['training_run']['seconds'] for r in s['notebooks'].values()) / 60:.0f}",
+        "all_train_images": f"{sizes['train'] + sizes['val']:,}", "train_images": f"{sizes['train']:,}",
+        "val_images": f"{sizes['val']:,}", "class_train_images": f"{per_class['train'][0] + per_class['val'][0]:,}",
+        "class_test_images": f"{per_class['test'][0]:,}",
+        "bf16_speed": (f", which trains {bench['precision_speedup']:.1f} times as fast as float32 on this CPU "
+                       "(Section 5)" if bench else ""),
+        "tune_max_epochs": extra["tuning"]["mlp"]["max_epochs"],
+        "tune_images": f"{extra['tuning']['mlp']['search_images']:,}", "alpha": claims.ALPHA}
+
+
+def _mlps(s, vs, *_):
+    m = s["models"]
+    ids, _ = groups(MLP_STUDIES)
+    relu = {a: vs("mlp_128_relu", f"mlp_128_{a}") for a in ("tanh", "sigmoid", "identity")}
+    deeper, hidden, ours = vs("mlp_large", "mlp_small"), vs("mlp_256", "linear"), vs("mlp_bn_aug_cosine", "mlp_large")
+    return {"hidden_vs_linear": hidden.verdict(), "hidden_evidence": hidden.evidence(),
+            "relu_vs_tanh": relu["tanh"].verdict(), "relu_vs_sigmoid": relu["sigmoid"].verdict(),
+            "relu_vs_identity": relu["identity"].verdict(), "relu_identity_evidence": relu["identity"].evidence(),
+            "deeper_vs_smaller": deeper.verdict(), "deeper_evidence": deeper.evidence(),
+            "stopped_early": len(stopped_early(s, ids)),
+            "source_recipe_runs": sum(m[i]["spec"]["train"].get("patience") is not None for i in ids),
+            "our_mlp_vs_source": ours.verdict(), "our_mlp_evidence": ours.evidence()}
+
+
+def _cnns(s, vs, *_):
+    m, best, extra = s["models"], s["best"], s["extra"]
+    ladder, seeds = extra["recipe_ablation"], extra["recipe_seeds"]
+    two_vs_one, flips, two_vs_mlp = vs("cnn_2conv", "cnn_1conv_mlp"), vs("cnn_2conv_aug", "cnn_2conv"), \
+        vs("cnn_2conv", best["mlp"])
+    stage3 = {i: vs("cnn_recipe", i) for i in ("lenet_bn", "vgg_bn_deep")}
+    final_vs_recipe, seed_pair = vs(seeds[0], "cnn_recipe"), vs(*seeds)
+    moved = [f"{r['ingredient'].removeprefix('+ ').replace('cnn_recipe_deep', 'CNN-5')} "
+             f"{claims.step_effect(r['val_change'], r['val_p'])} validation accuracy"
+             for r in significant_steps(ladder)]
+    shirts = [r["ingredient"].removeprefix("+ ") for r in significant_steps(ladder, "shirt")]
+    return {"two_vs_one": two_vs_one.verdict(), "two_vs_one_evidence": two_vs_one.evidence(),
+            "two_vs_mlp": two_vs_mlp.verdict(), "flips_effect": flips.effect(), "flips_evidence": flips.evidence(),
+            "lenet_minutes": minutes(m["lenet_bn"]["train_seconds"]),
+            "cnn5_short_minutes": minutes(m["vgg_bn_deep"]["train_seconds"]),
+            "cnn2_epochs": m["cnn_recipe"]["epochs"],
+            "cnn2_minutes": minutes(m["cnn_recipe"]["train_seconds"]), "cnn2_vs_lenet": stage3["lenet_bn"].verdict(),
+            "cnn2_vs_cnn5_short": stage3["vgg_bn_deep"].verdict(),
+            "cnn2_cnn5_short_evidence": stage3["vgg_bn_deep"].evidence(),
+            "ablation_moved": (listing(moved) + "; no other step changed it significantly, and") if moved
+            else "no step changed it significantly, and",
+            "ablation_shirts": "no" if not shirts else "and " + listing(shirts),
+            "ablation_in_short": (listing(moved) + "; no other step changed it significantly") if moved
+            else "no step changed it significantly",
+            "final_vs_cnn2": final_vs_recipe.verdict(), "final_vs_cnn2_evidence": final_vs_recipe.evidence(),
+            "seed1_acc": pct(m[seeds[0]]["test_accuracy"]), "seed2_acc": pct(m[seeds[1]]["test_accuracy"]),
+            "seeds_evidence": seed_pair.evidence()}
+
+
+def _design(s, vs, *_):
+    m = s["models"]
+    # Each comparison of a design choice, and how the text words it: a verdict ("less accurate than") or an effect
+    # ("hurt"), with its evidence.
+    pairs = {"he": ("mlp_init_he", "mlp_init_glorot", "effect"), "poor": ("mlp_init_poor", "mlp_init_glorot", "effect"),
+             "sgd": ("mlp_sgd", "mlp_adam", "verdict"), "rms": ("mlp_rmsprop", "mlp_adam", "verdict"),
+             "bn_max": ("cnn_max_batchnorm", "cnn_max_dropout", "effect"),
+             "bn_avg": ("cnn_average_batchnorm", "cnn_average_dropout", "effect"),
+             "max_do": ("cnn_max_dropout", "cnn_average_dropout", "effect"),
+             "max_bn": ("cnn_max_batchnorm", "cnn_average_batchnorm", "effect")}
+    facts = {}
+    for key, (a, b, words) in pairs.items():
+        c = vs(a, b)
+        facts.update({f"{key}_{words}": getattr(c, words)(), f"{key}_evidence": c.evidence()})
+    small = m["cnn_max_dropout"]["spec"]
+    return {**facts, "init_epochs": m["mlp_init_he"]["spec"]["train"]["epochs"],
+            "small_cnn_epochs": small["train"]["epochs"], "small_cnn_images": f"{small['hparams']['images']:,}"}
+
+
+def _tuning(s, vs, *_):
+    tune, best = s["extra"]["tuning"], s["best"]
+    th = {space: tune[space]["hparams"] for space in ("mlp", "cnn")}
+    tuned = {f: vs(f"{f}_tuned", best[f]) for f in ("mlp", "cnn")}
+    return {"tune_trials": tune["cnn"]["trials"], "tune_cnn_max_epochs": tune["cnn"]["max_epochs"],
+            "tune_cnn_images": f"{tune['cnn']['search_images']:,}",
+            "tuned_mlp_units": "-".join(map(str, th["mlp"]["hidden_units"])),
+            "tuned_cnn_filters1": th["cnn"]["filters1"],
+            "tuned_cnn_kernel": f"{th['cnn']['kernel']}×{th['cnn']['kernel']}",
+            "tuned_cnn_filters": ", ".join(map(str, th["cnn"]["filters"])),
+            "tuned_mlp_vs_ours": tuned["mlp"].verdict(), "tuned_mlp_evidence": tuned["mlp"].evidence(),
+            "tuned_cnn_vs_ours": tuned["cnn"].verdict(), "tuned_cnn_evidence": tuned["cnn"].evidence()}
+
+
+def _ensemble(s, *_):
+    m, extra = s["models"], s["extra"]
+    ens = m[s["best"]["ensemble"]]
+    new = [i for i in ens["members"] if i not in m]
+    return {"ens_old_candidates": len(extra["ensemble_candidates"]) - len(new),
+            "ens_new_seeds": plural(len(new), "new seed"), "ens_member_epochs": ens["epochs"],
+            "ens_ece": f"{ens['test_ece']:.4f}",
+            "member_ece": f"{m[extra['mcnemar_ensemble_vs_single']['single']]['test_ece']:.4f}"}
+
+
+def _transfer(s, vs, *_):
+    m, extra = s["models"], s["extra"]
+    size, sizes_tried = transfer_sizes(extra)
+    refs = references()
+    report_002 = refs[refs["ours"] == "lite0_finetuned"]["published"]
+    tuning, against_cnn = vs("lite0_finetuned", "lite0_frozen"), vs("lite0_finetuned", s["best"]["cnn"])
+    return {"tl_size": size, "tl_sizes_tried": listing([str(x) for x in sizes_tried]),
+            "tl_frozen_acc": pct(m["lite0_frozen"]["test_accuracy"]),
+            "tl_frozen_minutes": minutes(m["lite0_frozen"]["train_seconds"]),
+            "tl_tuned_acc": pct(m["lite0_finetuned"]["test_accuracy"]), "tl_tuned_ci": ci(m["lite0_finetuned"]),
+            "tl_vs_frozen": tuning.verdict(), "tl_vs_frozen_evidence": tuning.evidence(),
+            "tl_vs_cnn": against_cnn.verdict(), "tl_vs_cnn_evidence": against_cnn.evidence(),
+            "tl_report_002": (f" Report 002's fine-tuned ResNet50 reached {pct(report_002.iloc[0])} on a five-class "
+                              "version of the task." if len(report_002) else "")}
+
+
+def _discussion(s, vs, profile):
+    m, extra = s["models"], s["extra"]
+    bench = bench_facts(profile.results_dir)
+    upper, shirt = extra["upper_body_confusions"], extra["ensemble_per_class"]["Shirt"]
+    gaps = [e["val_accuracy"] - e["test_accuracy"] for e in m.values()]
+    return {
+        "compute": (f"the CPU trains our best CNN at {bench['images_per_s']:,.0f} images a second in "
+                    f"{bench['precision']} ({bench['precision_speedup']:.2f} times its float32 speed)"
+                    if bench else "the CPU is slow"),
+        "bench_speedup": (f" Our recipe reaches {pct(bench['target'], 0)} test accuracy {bench['speedup']:.1f} times "
+                          "sooner than report 004's (`make bench`)." if bench and bench["speedup"] else ""),
+        "seed_gap": f"{100 * abs(m['cnn_recipe']['test_accuracy'] - m['cnn_recipe_seed2']['test_accuracy']):.2f}",
+        "shirt_recall": pct(shirt["recall"], 1), "upper_errors_within": upper["errors_within"],
+        "upper_errors_total": upper["errors_total"], "upper_classes": listing(upper["classes"]),
+        "val_gap_min": f"{100 * min(gaps):.2f}", "val_gap_max": f"{100 * max(gaps):.2f}"}
+
+
+def _appendix(s, vs, profile):
+    from .demo import shipped_dir
+
+    v, hw = s["versions"], s["hardware"]
+    shipped = (shipped_dir(profile) / "best_cnn.keras").is_file()
+    return {"predict": (", and `make predict IMAGE=photo.png` prints the three most probable classes of any picture "
+                        "(grey, inverted if its background is light, resized to 28×28)" if shipped
+                        else ", and `make report` retrains what is missing"),
+            "memory_gib": f"{hw['memory_gib']:.0f}", "python": v["python"], "tensorflow": v["tensorflow"],
+            "keras": v["keras"], "keras_tuner": v["keras_tuner"], "scikit_learn": v["scikit-learn"]}
+
+
+def ensemble_facts(summary: dict, probs: dict, y_test) -> dict[str, str]:
+    """The ensemble's McNemar verdicts (:func:`fmnist_utils.report.ensemble_rows`, which its table also shows)."""
+    _, tests = ensemble_rows(summary, probs, y_test)
+    return {"ens_vs_member": tests["single"].verdict(*ENSEMBLE_WORDS),
+            "ens_vs_old": tests["without"].verdict(*ENSEMBLE_WORDS),
+            "hard_vs_soft": tests["hard"].verdict("significantly more accurate than",
+                                                  "significantly less accurate than",
+                                                  "not significantly different from")}
