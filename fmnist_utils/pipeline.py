@@ -56,10 +56,10 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     marker.start()
     previous = staleness.start_afresh(profile, name)
     seconds = execute(source, target, profile)
-    trained = len(staleness.trained_artifacts(profile.artifacts_dir) - before)
+    trained = staleness.trained_artifacts(profile.artifacts_dir) - before
     staleness.record_run(profile, name, seconds, trained, inputs, previous)
     marker.finish()
-    print(f"{name}: executed in {seconds:.0f} s, {trained} models/trials trained -> {relative(target)}")
+    print(f"{name}: executed in {seconds:.0f} s, {len(trained)} models/trials trained -> {relative(target)}")
     return target
 
 

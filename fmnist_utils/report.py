@@ -317,7 +317,8 @@ def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
     """Each step's measured time (its latest run that trained every model it records) and the CPU it ran on."""
     from .results import load_step
 
-    rows = {STEP_TITLES[step]: {"minutes": f"{run['training_run']['seconds'] / 60:.1f}",
+    rows = {STEP_TITLES[step]: {"minutes": f"{run['training_run']['seconds'] / 60:.1f}"
+                                           + (" (estimated)" if run["training_run"].get("estimated") else ""),
                                      "models trained": run["training_run"]["models_trained"],
                                      "CPU": load_step(results_dir, step).get("hardware", {}).get("cpu", "")}
             for step, run in sorted(summary["notebooks"].items())}

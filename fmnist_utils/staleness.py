@@ -187,15 +187,25 @@ def start_afresh(profile: Profile, name: str) -> dict | None:
     return last if problem is None else None
 
 
-def record_run(profile: Profile, name: str, seconds: float, trained: int, inputs: dict,
+def record_run(profile: Profile, name: str, seconds: float, trained: set[str], inputs: dict,
                previous: dict | None = None) -> None:
-    """Record a notebook's run in the step's file. The previous run's training run (``previous``: its finished
-    record) still measures what a cold run costs when it ran the same inputs, or when this run recorded exactly
-    the model entries it did (the cache key of every model hashes all that determines it); otherwise it measured
-    other code (more or fewer models, other networks) and this run's time stands on its own."""
+    """Record a notebook's run in the step's file, with what a cold run of it costs (``training_run``).
+
+    ``trained``: the cache entries (:func:`trained_artifacts`) this run added. A run that trained every model it
+    records measured a cold run. Otherwise the previous run's cold time (``previous``: its finished record) still
+    stands when it ran the same inputs, or recorded exactly the same model entries (the cache key of every model
+    hashes all that determines it). Failing both, the cold time is estimated: this run's time plus the recorded
+    training time of each model it took from the cache (tuner trials taken from the cache are not counted)."""
     models = results.load_step(profile.results_dir, name).get("models", {})
+    trained_names = {Path(p).parent.name.split("--")[0] for p in trained if p.endswith("meta.json")}
+    from_cache = {n: e for n, e in models.items() if e.get("family") != "ensemble" and n not in trained_names}
     cold = (previous or {}).get("run", {}).get("training_run")
-    if cold and (previous.get("inputs") == inputs or previous.get("models", {}) == models):
+    if not (cold and (previous.get("inputs") == inputs or previous.get("models", {}) == models)):
+        cold = None if not from_cache else {
+            "seconds": round(seconds + sum(e.get("train_seconds", 0.0) for e in from_cache.values()), 1),
+            "models_trained": len(trained) + len(from_cache),
+            "estimated": f"this run's {seconds:.0f} s plus the recorded training of {len(from_cache)} cached models"}
+    if cold:
         results.update_step(profile.results_dir, profile.name, name,
                             lambda step: step.setdefault("run", {}).update(training_run=cold))
-    results.record_notebook(profile.results_dir, profile.name, name, seconds, trained, inputs)
+    results.record_notebook(profile.results_dir, profile.name, name, seconds, len(trained), inputs)

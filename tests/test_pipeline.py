@@ -133,6 +133,8 @@ def _run_step(profile, step, seconds, trained, inputs, models):
     for name, entry in models.items():
         results.record_model(profile.results_dir, profile.name, name, entry)
     results.save_probs(profile.results_dir, step, {n: np.full((2, 10), 0.1) for n in models})
+    if isinstance(trained, int):  # that many cache entries, none of them a recorded model
+        trained = {f"/cache/models/other{i}--0123/meta.json" for i in range(trained)}
     staleness.record_run(profile, step, seconds, trained, inputs, previous)
     return results.load_step(profile.results_dir, step)
 
@@ -141,23 +143,44 @@ def test_a_training_run_of_other_code_never_stands_for_the_cold_run(tmp_profile)
     step = "05_ensemble"
     old, new = {"notebook": "old"}, {"notebook": "new"}
     a = {"cnn_a": {"family": "cnn", "notebook": step, "val_accuracy": 0.9}}
-    _run_step(tmp_profile, step, 1260.0, 15, old, a)
+    _run_step(tmp_profile, step, 1260.0, {"/cache/models/cnn_a--0123/meta.json"}, old, a)
     warm = _run_step(tmp_profile, step, 30.0, 0, old, a)  # a warm rerun of the same code keeps the cold time
-    assert warm["run"]["training_run"] == {"seconds": 1260.0, "models_trained": 15}
-    other = _run_step(tmp_profile, step, 800.0, 10, new, {"cnn_b": {**a["cnn_a"]}})  # other code, other models
-    assert other["run"]["training_run"] == {"seconds": 800.0, "models_trained": 10} and other["inputs"] == new
+    assert warm["run"]["training_run"] == {"seconds": 1260.0, "models_trained": 1}
+    b = {"cnn_b": {**a["cnn_a"]}}
+    other = _run_step(tmp_profile, step, 800.0, {"/cache/models/cnn_b--4567/meta.json"}, new, b)  # other models
+    assert other["run"]["training_run"] == {"seconds": 800.0, "models_trained": 1} and other["inputs"] == new
 
 
 def test_a_training_run_stands_when_new_code_records_the_same_models(tmp_profile):
     step = "03_cnn_stages"
-    entry = {"family": "cnn", "notebook": step, "val_accuracy": 0.95, "spec": {"arch": "vgg_bn"}}
-    _run_step(tmp_profile, step, 4980.0, 13, {"package": "old"}, {"cnn_a": entry})
+    entry = {"family": "cnn", "notebook": step, "val_accuracy": 0.95, "spec": {"arch": "vgg_bn"},
+             "train_seconds": 4000.0}
+    trials = {f"/cache/tuner/t/trial_{i}/trial.json" for i in range(12)}
+    _run_step(tmp_profile, step, 4980.0, {"/cache/models/cnn_a--0123/meta.json"} | trials, {"package": "old"},
+              {"cnn_a": entry})
     # Other code (a setting another step reads) that records the very same models: the cold time stands.
     same = _run_step(tmp_profile, step, 120.0, 0, {"package": "new"}, {"cnn_a": entry})
     assert same["run"]["training_run"] == {"seconds": 4980.0, "models_trained": 13}
-    # Code that changes a model's entry: the cold time measured other models, so it goes.
+    # Code that changes a model's entry: the cold time measured other models, so it goes; this run took the model
+    # from the cache, so a cold run costs this run plus the model's recorded training.
     changed = _run_step(tmp_profile, step, 130.0, 0, {"package": "newer"}, {"cnn_a": {**entry, "val_accuracy": 0.96}})
-    assert changed["run"]["training_run"] == {"seconds": 130.0, "models_trained": 0}
+    assert changed["run"]["training_run"] == {
+        "seconds": 4130.0, "models_trained": 1,
+        "estimated": "this run's 130 s plus the recorded training of 1 cached models"}
+
+
+def test_a_resumed_run_records_the_cold_time_of_all_its_models(tmp_profile):
+    step = "02_mlp_baselines"
+    models = {f"mlp_{k}": {"family": "mlp", "notebook": step, "val_accuracy": 0.9, "train_seconds": 100.0}
+              for k in "abc"}
+    # Killed after training two models (no finished record); the rerun trains the third and loads two.
+    resumed = _run_step(tmp_profile, step, 110.0, {"/cache/models/mlp_c--89ab/meta.json"}, {"n": 1}, models)
+    assert resumed["run"]["training_run"]["seconds"] == 310.0
+    assert resumed["run"]["training_run"]["models_trained"] == 3
+    # A run that trained every model it records is a measured cold run.
+    trained = {f"/cache/models/{n}--0000/meta.json" for n in models}
+    cold = _run_step(tmp_profile, step, 305.0, trained, {"n": 2}, models)
+    assert cold["run"]["training_run"] == {"seconds": 305.0, "models_trained": 3}
 
 
 def test_each_run_writes_the_steps_results_whole(tmp_profile):
