@@ -8,7 +8,7 @@ import dataclasses
 
 import numpy as np
 
-from .evaluate import ECE_BINS, accuracy, mcnemar
+from .evaluate import accuracy, mcnemar
 
 ALPHA = 0.05  # significance level of every comparison in the report
 
@@ -74,34 +74,3 @@ def compare(a: str, b: str, probs: dict[str, np.ndarray], y_true: np.ndarray) ->
     test = mcnemar(y_true, pred_a, pred_b)
     return Comparison(a, b, accuracy(y_true, pred_a), accuracy(y_true, pred_b), test["only_a_correct"],
                       test["only_b_correct"], test["p_value"])
-
-
-def ece_difference(y_true: np.ndarray, probs_a: np.ndarray, probs_b: np.ndarray, n_boot: int = 1000,
-                   n_bins: int = ECE_BINS, seed: int = 0) -> dict:
-    """ECE(a) − ECE(b) with a paired percentile-bootstrap 95% CI over test images: ``a`` is better
-    calibrated only when the whole interval lies below zero."""
-    conf_a, ok_a = _confidence(probs_a, y_true)
-    conf_b, ok_b = _confidence(probs_b, y_true)
-    diff = _ece(conf_a, ok_a, n_bins) - _ece(conf_b, ok_b, n_bins)
-    rng = np.random.default_rng(seed)
-    boots = np.empty(n_boot)
-    for i in range(n_boot):
-        idx = rng.integers(0, len(y_true), len(y_true))
-        boots[i] = _ece(conf_a[idx], ok_a[idx], n_bins) - _ece(conf_b[idx], ok_b[idx], n_bins)
-    lo, hi = np.quantile(boots, [0.025, 0.975])
-    verdict = "better" if hi < 0 else "worse" if lo > 0 else "not significantly different"
-    return {"difference": float(diff), "ci95": [float(lo), float(hi)], "verdict": verdict}
-
-
-def _confidence(probs, y_true):
-    probs = np.asarray(probs, dtype=np.float64)
-    return probs.max(1), probs.argmax(1) == y_true
-
-
-def _ece(conf, correct, n_bins):
-    """Expected calibration error over equal-width bins (as :func:`evaluate.expected_calibration_error`)."""
-    edges = np.linspace(0, 1, n_bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, n_bins - 1)
-    count = np.bincount(which, minlength=n_bins)
-    gap = np.abs(np.bincount(which, correct, n_bins) - np.bincount(which, conf, n_bins))
-    return float(gap.sum() / len(conf)) if count.sum() else 0.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -18,8 +19,13 @@ PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py
                 "pdf.py", "verify.py", "bench.py", "names.py", "integrity.py", "demo.py", "facts.py"}
 
 
-# Steps that read another step's results (05 trains copies of the best CNN of 03 and 04).
-UPSTREAM = {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}
+MAKEFILE = ROOT / "Makefile"
+
+
+def upstream_steps() -> dict[str, tuple[str, ...]]:
+    """The steps each step reads the results of, as the Makefile declares them once (``05_ensemble: 03_… 04_…``)."""
+    rules = re.findall(r"^(\d\d_\w+):((?:[ \t]+\d\d_\w+)+)[ \t]*$", MAKEFILE.read_text(), re.M)
+    return {step: tuple(needs.split()) for step, needs in rules}
 
 
 PACKAGE = ROOT / "fmnist_utils"
@@ -102,7 +108,7 @@ def input_digests(name: str, profile: Profile) -> dict:
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     package = {f"{m}.py": code_text((PACKAGE / f"{m}.py").read_text()) for m in step_modules(code)}
     upstream = {u: _digest(model_identities(results.load_step(profile.results_dir, u).get("models", {})))
-                for u in UPSTREAM.get(name, ())}
+                for u in upstream_steps().get(name, ())}
     return {"notebook": _digest([code_text(c) for c in code]), "package": _digest(package),
             "upstream": _digest(upstream)}
 

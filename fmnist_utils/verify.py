@@ -19,13 +19,6 @@ from .config import PROFILE_NAMES, get_profile
 from .data import load_fashion_mnist
 
 
-def recorded_correct(entry: dict, n_images: int) -> int:
-    """The recorded number of correct test images (older entries hold only the accuracy)."""
-    if "test_correct" in entry:
-        return int(entry["test_correct"])
-    return int(round(entry["test_accuracy"] * n_images))
-
-
 def check(summary: dict, probs: dict[str, np.ndarray], y_test: np.ndarray) -> list[str]:
     """Problems found (empty when every recorded test accuracy recomputes from ``probs``)."""
     if not summary["models"]:
@@ -39,8 +32,7 @@ def check(summary: dict, probs: dict[str, np.ndarray], y_test: np.ndarray) -> li
         if probs[name].shape != (n, 10):
             problems.append(f"{name}: probabilities of shape {probs[name].shape}, expected ({n}, 10)")
             continue
-        correct = int(np.sum(probs[name].argmax(1) == y_test))
-        claimed = recorded_correct(entry, n)
+        correct, claimed = int(np.sum(probs[name].argmax(1) == y_test)), entry.get("test_correct")
         if correct != claimed or entry["test_accuracy"] != correct / n:
             problems.append(f"{name}: summary says {claimed} of {n} correct ({entry['test_accuracy']:.4%}), "
                             f"probabilities give {correct} ({correct / n:.4%})")

@@ -226,3 +226,7 @@ def test_code_text_ignores_comments_docstrings_and_layout_but_not_code():
     assert staleness.code_text(before) == staleness.code_text(after)
     assert staleness.code_text(before) != staleness.code_text(before.replace("a + b", "a - b"))
     assert staleness.code_text('class C:\n    """Only a docstring."""\n') == staleness.code_text("class C:\n    pass\n")
+
+
+def test_step_dependencies_are_the_makefiles():
+    assert staleness.upstream_steps() == {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}

@@ -11,8 +11,10 @@ def test_recorded_accuracies_recompute_from_probabilities():
     y = np.arange(100) % 10
     wrong = y.copy()
     wrong[:10] = (wrong[:10] + 1) % 10  # 90% correct
-    summary = {"models": {"a": {"test_accuracy": 0.9}, "b": {"test_accuracy": 0.99}, "c": {"test_accuracy": 1.0},
-                          "d": {"test_accuracy": 1.0}}}
+    summary = {"models": {"a": {"test_accuracy": 0.9, "test_correct": 90},
+                          "b": {"test_accuracy": 0.99, "test_correct": 99},
+                          "c": {"test_accuracy": 1.0, "test_correct": 100},
+                          "d": {"test_accuracy": 1.0, "test_correct": 100}}}
     probs = {"a": one_hot_probs(wrong), "b": one_hot_probs(wrong), "d": one_hot_probs(y)[:50]}
     problems = verify.check(summary, probs, y)
     assert [p.split(":")[0] for p in problems] == ["b", "c", "d"]
