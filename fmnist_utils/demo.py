@@ -104,11 +104,29 @@ def ship(profile: Profile) -> Path:
     folder = shipped_dir(profile)
     with atomic.atomic_path(folder / "best_cnn.keras", suffix=".keras") as tmp:
         model.save(tmp)
-    atomic.write_json(folder / "best_cnn.json", {
-        "model": name, "name": display_name(name), "test_accuracy": entry["test_accuracy"],
-        "spec": entry["spec"], "test_probabilities_sha256": digest(published)})
+    record = {"model": name, "name": display_name(name), "test_accuracy": entry["test_accuracy"],
+              "spec": entry["spec"], "test_probabilities_sha256": digest(published)}
+    example = example_photo(*splits["test"], folder / "example_photo.png")
+    command = f"make predict IMAGE={example.relative_to(ROOT)}" + ("" if profile.is_published else
+                                                                    f" PROFILE={profile.name}")
+    record["demo"] = {"command": command, "output": classify(model, record, [example.relative_to(ROOT)])}
+    atomic.write_json(folder / "best_cnn.json", record)
     print(f"shipped {display_name(name)} ({entry['test_accuracy']:.2%} test) to {folder / 'best_cnn.keras'}")
     return folder / "best_cnn.keras"
+
+
+def example_photo(x_test: np.ndarray, y_test: np.ndarray, target: Path) -> Path:
+    """A test image dressed as a photograph, for the demo: the first test sneaker, dark on an off-white
+    background, enlarged eight times on a wider colour canvas (so that the demo shows inversion and resizing)."""
+    from PIL import Image
+
+    sneaker = x_test[int(np.flatnonzero(y_test == CLASS_NAMES.index("Sneaker"))[0])]
+    garment = Image.fromarray(255 - sneaker).resize((8 * SIDE, 8 * SIDE), Image.Resampling.BICUBIC).convert("RGB")
+    canvas = Image.new("RGB", (11 * SIDE, 8 * SIDE), (250, 248, 240))
+    canvas.paste(garment, (int(1.5 * SIDE), 0))
+    with atomic.atomic_path(target, suffix=".png") as tmp:
+        canvas.save(tmp)
+    return target
 
 
 def load_shipped(profile: Profile):
@@ -143,11 +161,15 @@ def shipped_problems(profile: Profile, summary: dict, probs: dict, x_test: np.nd
 
 def predict(paths: list[str], profile: Profile) -> list[str]:
     """One block per image: its name, what was done to it, and the model's three most likely classes."""
+    return classify(*load_shipped(profile), paths)
+
+
+def classify(model, record: dict, paths: list) -> list[str]:
+    """:func:`predict`'s lines for ``model``, described by its shipped ``record``."""
     from .evaluate import predict_proba
     from .spec import ModelSpec
     from .train import preprocess
 
-    model, record = load_shipped(profile)
     spec = ModelSpec.from_dict(record["spec"])
     lines = [f"{record['name']} ({record['test_accuracy']:.2%} on the test set)"]
     for path in paths:

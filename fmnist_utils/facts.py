@@ -9,6 +9,7 @@ Which models form each study is stated here once (:data:`MLP_STUDIES`, :data:`CN
 
 from __future__ import annotations
 
+import json
 import re
 
 from . import claims
@@ -229,10 +230,13 @@ def _appendix(s, vs, profile):
     from .demo import shipped_dir
 
     v, hw = s["versions"], s["hardware"]
-    shipped = (shipped_dir(profile) / "best_cnn.keras").is_file()
+    record = shipped_dir(profile) / "best_cnn.json"
+    demo = json.loads(record.read_text())["demo"] if record.is_file() else None
     return {"predict": (", and `make predict IMAGE=photo.png` prints the three most probable classes of any picture "
-                        "(grey, inverted if its background is light, resized to 28×28)" if shipped
-                        else ", and `make report` retrains what is missing"),
+                        "(grey, inverted if its background is light, resized to 28×28); for a test sneaker "
+                        "dressed as a photograph it prints:" if demo
+                        else ", and `make report` retrains what is missing."),
+            "predict_demo": "\n".join(["```", f"$ {demo['command']}", *demo["output"], "```"]) if demo else "",
             "memory_gib": f"{hw['memory_gib']:.0f}", "python": v["python"], "tensorflow": v["tensorflow"],
             "keras": v["keras"], "keras_tuner": v["keras_tuner"], "scikit_learn": v["scikit-learn"]}
 

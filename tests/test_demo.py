@@ -75,3 +75,14 @@ def test_verify_finds_a_shipped_model_that_is_not_the_published_best(tmp_profile
     record["test_probabilities_sha256"] = demo.digest(probs["cnn_a"])
     (folder / "best_cnn.json").write_text(json.dumps(record))
     assert "differ from the published" in demo.shipped_problems(tmp_profile, summary, probs, x)[0]
+
+
+def test_the_demo_photo_is_a_test_sneaker_the_loader_turns_back(tmp_path):
+    y = np.array([0, 7, 7])
+    x = np.zeros((3, 28, 28), np.uint8)
+    x[1, 10:20, 4:24] = 200  # the first sneaker: a light bar on black
+    path = demo.example_photo(x, y, tmp_path / "example.png")
+    assert Image.open(path).mode == "RGB" and Image.open(path).size == (308, 224)
+    image, done = demo.load_image(path)
+    assert done == ["light background inverted", "resized from 308×224"]
+    assert image[14, 14] > 150 and image[2, 14] < 40  # the bar light again, the background dark
