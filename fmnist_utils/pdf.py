@@ -52,7 +52,8 @@ def build_report(profile_name: str) -> Path:
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
     nb.metadata.update(title_block(profile))
     with reproducible_pdf_dates(nb.metadata["created"]):
-        pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(executed.parent)}})
+        # TEXINPUTS: the checkout, against which the figures are named.
+        pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(ROOT)}})
     target = profile.report_dir / "report.pdf"
     atomic.write_bytes(target, pdf)
     print(f"report: {relative(target)} ({len(pdf) / 1024:.0f} KiB)")

@@ -150,7 +150,11 @@ def figure(folder: Path, name: str, caption: str, width: float = 0.9) -> None:
     if smallest < SMALLEST_FONT_PT:
         raise ValueError(f"{name} at {width:g} of the text width prints its text at {smallest:.1f} pt (< "
                          f"{SMALLEST_FONT_PT:g}): widen it or draw it smaller.")
-    latex = (f"\\begin{{figure}}[htbp]\n\\centering\n\\includegraphics[width={width}\\linewidth]{{{pdf.as_posix()}}}\n"
+    # Relative to the checkout (found through TEXINPUTS, see fmnist_utils.pdf): the PDF's bytes must not depend
+    # on where the checkout lies.
+    where = pdf.resolve().relative_to(ROOT) if pdf.resolve().is_relative_to(ROOT) else pdf
+    latex = (f"\\begin{{figure}}[htbp]\n\\centering\n"
+             f"\\includegraphics[width={width}\\linewidth]{{{where.as_posix()}}}\n"
              f"\\caption{{{latex_escape(caption)}}}\\label{{fig:{name}}}\n\\end{{figure}}\n")
     show(f"![{caption}]({png.as_posix()})", latex)
 
