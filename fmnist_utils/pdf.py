@@ -14,7 +14,7 @@ from . import atomic, integrity, results
 from .config import ROOT, Profile, get_profile
 from .execution import REPORT_NOTEBOOK, execute, relative
 from .facts import fill
-from .report import take_facts
+from .report import LATEX_FIGURES, take_facts
 
 REPORT_TEMPLATE_DIR = ROOT / "report" / "template"
 
@@ -52,8 +52,10 @@ def build_report(profile_name: str) -> Path:
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
     nb.metadata.update(title_block(profile))
     with reproducible_pdf_dates(nb.metadata["created"]):
-        # TEXINPUTS: the checkout, against which the figures are named.
-        pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(ROOT)}})
+        # The figures travel with the LaTeX source into nbconvert's build folder, under the name report.figure uses.
+        figures = {f"{LATEX_FIGURES}/{f.name}": f.read_bytes() for f in sorted(profile.figures_dir.glob("*.pdf"))}
+        pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(executed.parent)},
+                                                            "outputs": figures})
     target = profile.report_dir / "report.pdf"
     atomic.write_bytes(target, pdf)
     print(f"report: {relative(target)} ({len(pdf) / 1024:.0f} KiB)")

@@ -127,6 +127,7 @@ def table(frame: pd.DataFrame, caption: str, label: str, column_format: str | No
     show(f"**{caption}**\n\n{frame.to_html()}", latex)
 
 
+LATEX_FIGURES = "figures"  # the folder, next to the LaTeX source, that the PDF build copies the figures into
 TEXT_WIDTH_PT = (8.5 - 2 * 0.95) * 72  # letter paper less the template's margins
 SMALLEST_FONT_PT = 7.0  # no figure text below this at printed size
 
@@ -150,11 +151,10 @@ def figure(folder: Path, name: str, caption: str, width: float = 0.9) -> None:
     if smallest < SMALLEST_FONT_PT:
         raise ValueError(f"{name} at {width:g} of the text width prints its text at {smallest:.1f} pt (< "
                          f"{SMALLEST_FONT_PT:g}): widen it or draw it smaller.")
-    # Relative to the checkout (found through TEXINPUTS, see fmnist_utils.pdf): the PDF's bytes must not depend
-    # on where the checkout lies.
-    where = pdf.resolve().relative_to(ROOT) if pdf.resolve().is_relative_to(ROOT) else pdf
+    # Named as the PDF build copies it (fmnist_utils.pdf): xdvipdfmx's output depends on the path it reads an
+    # image from, so a path into the checkout would make the PDF's bytes depend on where the checkout lies.
     latex = (f"\\begin{{figure}}[htbp]\n\\centering\n"
-             f"\\includegraphics[width={width}\\linewidth]{{{where.as_posix()}}}\n"
+             f"\\includegraphics[width={width}\\linewidth]{{{LATEX_FIGURES}/{pdf.name}}}\n"
              f"\\caption{{{latex_escape(caption)}}}\\label{{fig:{name}}}\n\\end{{figure}}\n")
     show(f"![{caption}]({png.as_posix()})", latex)
 
