@@ -185,7 +185,7 @@ def test_ensemble_rows_test_each_row_against_the_published_soft_vote():
     assert table.iloc[2]["vs. published (McNemar)"] == ""  # the published ensemble itself
 
 
-def test_a_figure_whose_text_would_print_below_7_points_is_refused(tmp_path):
+def test_a_figure_whose_text_would_print_below_7_points_is_refused(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     from fmnist_utils import plots
@@ -195,7 +195,11 @@ def test_a_figure_whose_text_would_print_below_7_points_is_refused(tmp_path):
     plots.save_figure(fig, "wide", tmp_path)
     plt.close(fig)
     assert report.printed_scale(tmp_path / "wide.pdf", 1.0) > 0.95
+    shown = []
+    monkeypatch.setattr(report, "show", lambda markdown, latex=None: shown.append(latex))
     report.figure(tmp_path, "wide", "A wide figure.", 1.0)
+    # Named as the PDF build copies it, never by the checkout's path (which would change the PDF's bytes).
+    assert "\\includegraphics[width=1.0\\linewidth]{figures/wide.pdf}" in shown[0] and str(tmp_path) not in shown[0]
     with pytest.raises(ValueError, match="wide at 0.5 of the text width prints its text at"):
         report.figure(tmp_path, "wide", "A wide figure.", 0.5)
 
