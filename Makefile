@@ -21,7 +21,7 @@ endif
 NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemble 06_transfer_learning 07_design_choices
 RUN       := $(PYTHON) -m fmnist_utils.pipeline
 
-.PHONY: help setup lock lint test lab notebooks retrain status report pdf tools figures verify predict ship-model bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
+.PHONY: help setup lock lint test lab notebooks retrain status report pdf tools figures verify predict demo bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -58,8 +58,9 @@ lint: $(STAMP) ## ruff: the package, tests and notebooks (configuration in pypro
 test: $(STAMP) ## run the unit tests
 	$(PYTHON) -m pytest -q
 
-lab: $(STAMP) ## open JupyterLab with this checkout's kernel, "Python (fmnist: <folder>)"
-	$(VENV)/bin/jupyter lab notebooks
+LAB_FLAGS ?=
+lab: $(STAMP) ## open JupyterLab with this checkout's kernel, "Python (fmnist: <folder>)"; prints its URL
+	$(VENV)/bin/jupyter lab notebooks --ServerApp.ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_FLAGS)
 
 # One target per step. Whether a step reruns is decided by content, not by file times (a fresh clone
 # keeps none): the pipeline compares the digests of the notebook's code, the package modules that
@@ -95,12 +96,12 @@ verify: $(STAMP) ## recompute every recorded test accuracy exactly from the stor
 	$(PYTHON) -m fmnist_utils.verify --profile $(PROFILE)
 
 IMAGE ?=
-predict: $(STAMP) ## top-3 classes of IMAGE=path (PNG/JPEG, any size) by the shipped best CNN: no training
+predict: $(STAMP) ## top-3 classes of IMAGE=path (PNG/JPEG, any size) by the best CNN in the model store: no training
 	@test -n '$(IMAGE)' || { echo "usage: make predict IMAGE=path/to/image.png"; exit 2; }
 	@$(PYTHON) -m fmnist_utils.demo --profile $(PROFILE) '$(IMAGE)'
 
-ship-model: $(STAMP) ## put the results' best CNN in models/ (from the training cache), checked against its published probabilities
-	$(PYTHON) -m fmnist_utils.demo --ship --profile $(PROFILE)
+demo: $(STAMP) ## run make predict on a test sneaker dressed as a photo and keep its output for the report
+	$(PYTHON) -m fmnist_utils.demo --record --profile $(PROFILE)
 
 bench: $(STAMP) ## time-to-92% of our CNN recipe vs report 004's, and throughput
 	$(PYTHON) -m fmnist_utils.bench --profile $(PROFILE)

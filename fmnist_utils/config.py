@@ -48,7 +48,8 @@ class Profile:
     figures_dir: Path
     results_dir: Path
     report_dir: Path
-    artifacts_dir: Path
+    artifacts_dir: Path  # the local training cache (not in git)
+    store_dir: Path  # the model store (fmnist_utils.store; in git for the full profile)
     notebooks_out_dir: Path
     build_dir: Path  # executed notebooks, logs and failed runs of this profile
 
@@ -94,6 +95,7 @@ def _profiles() -> dict[str, Profile]:
             results_dir=quick_root / "results",
             report_dir=quick_root,
             artifacts_dir=quick_root / "artifacts",
+            store_dir=quick_root / "models",
             notebooks_out_dir=quick_root / "notebooks",
             build_dir=quick_root,
         ),
@@ -117,6 +119,7 @@ def _profiles() -> dict[str, Profile]:
             results_dir=ROOT / "results" / "full",
             report_dir=ROOT / "report",
             artifacts_dir=ROOT / "artifacts" / "full",
+            store_dir=ROOT / "models" / "full",
             notebooks_out_dir=full_build / "notebooks",
             build_dir=full_build,
         ),

@@ -1,20 +1,15 @@
-"""The published best single CNN at work, without training: it ships in the repository.
+"""The published best single CNN at work, without training: it is read from the model store.
 
     make predict IMAGE=shoe.png     # the top-3 classes and their probabilities
-    make ship-model                 # (after a republish) put the new best CNN in models/
 
-:func:`ship` takes the best CNN of the results (by validation accuracy) from the training cache (training it
-if the cache lacks it), checks that its test-set probabilities equal the published ones bit for bit, and only
-then saves it to ``models/best_cnn.keras`` with ``models/best_cnn.json`` (its name and the digest of its
-published probabilities). ``make verify`` repeats that check, so a shipped model never disagrees with the
-report. The quick profile ships into ``build/quick/models/``.
+A picture is prepared the way Fashion-MNIST's own images were made (Xiao et al. 2017, section 2): edges within 5%
+of the corner colour trimmed, the longer side resized to 28, sharpened (Gaussian, radius and sigma 1), centred on a
+28×28 canvas, negated (when the background is light, as on a product photo) and kept as 8-bit grey.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
 from pathlib import Path
 
@@ -28,91 +23,43 @@ from .names import display_name
 SIDE = 28  # Fashion-MNIST's images: 28×28 grey, a light garment on a black background
 
 
-def shipped_dir(profile: Profile) -> Path:
-    return ROOT / "models" if profile.is_published else profile.build_dir / "models"
-
-
 def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
-    """A picture as the network sees Fashion-MNIST: grey, the garment light on a dark background (a picture
-    with a light background is inverted), padded to a square and resized to 28×28. Returns the uint8 image and
-    what was done to it."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """A picture as the network sees Fashion-MNIST (see the module's docstring). Returns the uint8 image and what
+    was done to it; a missing file or one that is not an image stops with one line."""
+    from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as opened:
             image = opened.convert("L")
+    except FileNotFoundError:
+        raise SystemExit(f"{path}: no such file.") from None
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise SystemExit(f"{path}: not a readable image ({exc}). Give a PNG or JPEG file.") from None
+    pixels = np.asarray(image, dtype=np.int16)
+    corner = int(np.median([pixels[0, 0], pixels[0, -1], pixels[-1, 0], pixels[-1, -1]]))
+    rows, cols = (np.abs(pixels - corner) > 0.05 * 255).any(1), (np.abs(pixels - corner) > 0.05 * 255).any(0)
     done = []
-    pixels = np.asarray(image)
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    if border.mean() > 127:
-        image, done = ImageOps.invert(image), ["light background inverted"]
+    if rows.any() and (not rows.all() or not cols.all()):
+        (top, bottom), (left, right) = np.flatnonzero(rows)[[0, -1]], np.flatnonzero(cols)[[0, -1]]
+        image = image.crop((int(left), int(top), int(right) + 1, int(bottom) + 1))
+        done.append("edges trimmed")
     if image.size != (SIDE, SIDE):
         done.append(f"resized from {image.size[0]}×{image.size[1]}")
-        image = ImageOps.pad(image, (max(image.size),) * 2, color=0).resize((SIDE, SIDE), Image.Resampling.LANCZOS)
-    return np.asarray(image, dtype=np.uint8), done
+        scale = SIDE / max(image.size)
+        image = image.resize((max(1, round(image.size[0] * scale)), max(1, round(image.size[1] * scale))),
+                             Image.Resampling.LANCZOS)
+        image = image.filter(ImageFilter.UnsharpMask(radius=1, percent=100, threshold=0))
+    if corner > 127:
+        image, corner = ImageOps.invert(image), 255 - corner
+        done.append("light background inverted")
+    canvas = Image.new("L", (SIDE, SIDE), 0)
+    canvas.paste(image, ((SIDE - image.size[0]) // 2, (SIDE - image.size[1]) // 2))
+    return np.asarray(canvas, dtype=np.uint8), done
 
 
 def top_k(probs: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
     order = np.argsort(-probs, kind="stable")[:k]  # ties in class order
     return [(CLASS_NAMES[i], float(probs[i])) for i in order]
-
-
-def test_probabilities(model, spec, x_test: np.ndarray) -> np.ndarray:
-    """The model's test-set probabilities exactly as the steps record them (test-time flips as its spec says)."""
-    from .evaluate import predict_proba
-    from .train import preprocess
-
-    return results.as_stored(predict_proba(model, preprocess(spec.arch, x_test), spec.tta_flip))
-
-
-def digest(array: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
-
-
-def disagreement(model, spec, x_test: np.ndarray, published: np.ndarray) -> str | None:
-    """Why ``model`` is not the published one (None when its test probabilities equal them bit for bit)."""
-    mine = test_probabilities(model, spec, x_test)
-    if np.array_equal(mine, published):
-        return None
-    moved = int(np.sum(mine.argmax(1) != published.argmax(1)))
-    return (f"its test-set probabilities differ from the published ones (largest difference "
-            f"{float(np.max(np.abs(mine.astype(np.float32) - published.astype(np.float32)))):.3g}; "
-            f"{moved} predictions differ)")
-
-
-def ship(profile: Profile) -> Path:
-    """Save the results' best single CNN to :func:`shipped_dir` once it is shown to be the published model."""
-    from .data import prepare_splits
-    from .spec import ModelSpec
-    from .train import fit
-
-    summary = results.load_summary(profile.results_dir, profile.name)
-    name = summary["best"]["cnn"]
-    entry, published = summary["models"][name], results.load_probs(profile.results_dir)[name]
-    spec = ModelSpec.from_dict(entry["spec"])
-    splits = prepare_splits(profile)
-    print(f"{display_name(name)}: from the training cache, or trained (about {entry['train_seconds'] / 60:.0f} min "
-          f"where it was published)")
-    model = fit(name, spec, splits, profile.artifacts_dir, verbose=0).model
-    problem = disagreement(model, spec, splits["test"][0], published)
-    if problem:
-        raise SystemExit(f"Not shipped: {display_name(name)} as trained here is not the published model: {problem}. "
-                         f"It was trained with {spec.train.precision} on {summary['hardware']['cpu']}; rebuild it on "
-                         "such a machine, or from the training cache that published it.")
-    folder = shipped_dir(profile)
-    with atomic.atomic_path(folder / "best_cnn.keras", suffix=".keras") as tmp:
-        model.save(tmp)
-    record = {"model": name, "name": display_name(name), "test_accuracy": entry["test_accuracy"],
-              "spec": entry["spec"], "test_probabilities_sha256": digest(published)}
-    example = example_photo(*splits["test"], folder / "example_photo.png")
-    command = f"make predict IMAGE={example.relative_to(ROOT)}" + ("" if profile.is_published else
-                                                                    f" PROFILE={profile.name}")
-    record["demo"] = {"command": command, "output": classify(model, record, [example.relative_to(ROOT)])}
-    atomic.write_json(folder / "best_cnn.json", record)
-    print(f"shipped {display_name(name)} ({entry['test_accuracy']:.2%} test) to {folder / 'best_cnn.keras'}")
-    return folder / "best_cnn.keras"
 
 
 def example_photo(x_test: np.ndarray, y_test: np.ndarray, target: Path) -> Path:
@@ -129,39 +76,37 @@ def example_photo(x_test: np.ndarray, y_test: np.ndarray, target: Path) -> Path:
     return target
 
 
-def load_shipped(profile: Profile):
-    """The shipped model and its record; a clear error when none was shipped or the file is unreadable."""
-    import keras
+def best_cnn(profile: Profile):
+    """The results' best CNN from the model store, with what :func:`classify` needs to describe it."""
+    from . import store
 
-    folder = shipped_dir(profile)
-    path, record_path = folder / "best_cnn.keras", folder / "best_cnn.json"
-    if not path.is_file() or not record_path.is_file():
-        raise SystemExit(f"No model shipped in {folder}: run `make ship-model PROFILE={profile.name}` where the "
-                         "training cache of the published results is (it copies the best CNN there).")
-    try:
-        return keras.models.load_model(path, compile=False), json.loads(record_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise SystemExit(f"{path}: unreadable ({exc}); restore it with `git checkout -- {folder}`.") from None
+    summary = results.load_summary(profile.results_dir, profile.name)
+    name = summary["best"]["cnn"]
+    entry = summary["models"][name]
+    stored = store.of_entry(profile.store_dir, entry)
+    if not store.holds(stored):
+        raise SystemExit(f"The best CNN, {display_name(name)}, is not in the model store {profile.store_dir} yet: "
+                         f"`make status PROFILE={profile.name}` names the command that trains it.")
+    model, _, _ = store.load(stored)
+    return model, {"name": display_name(name), "test_accuracy": entry["test_accuracy"], "spec": entry["spec"]}
 
 
-def shipped_problems(profile: Profile, summary: dict, probs: dict, x_test: np.ndarray) -> list[str]:
-    """For ``make verify``: the shipped model is the results' best CNN and predicts the published probabilities."""
-    from .spec import ModelSpec
+def record_demo(profile: Profile) -> Path:
+    """Run the demo on :func:`example_photo` and keep the command and what it printed next to the store, for the
+    report (the PDF build trains and predicts nothing)."""
+    from .data import load_fashion_mnist
 
-    if not (shipped_dir(profile) / "best_cnn.keras").is_file():
-        return []
-    model, record = load_shipped(profile)
-    best = summary["best"]["cnn"]
-    if record["model"] != best or record["test_probabilities_sha256"] != digest(probs[best]):
-        return [f"{shipped_dir(profile)}: holds {record['model']}, not the published best CNN {best}: "
-                f"`make ship-model PROFILE={profile.name}` replaces it"]
-    problem = disagreement(model, ModelSpec.from_dict(summary["models"][best]["spec"]), x_test, probs[best])
-    return [f"{shipped_dir(profile) / 'best_cnn.keras'}: {problem}"] if problem else []
+    example = example_photo(*load_fashion_mnist()[1], profile.store_dir / "example_photo.png")
+    shown = example.relative_to(ROOT)
+    command = f"make predict IMAGE={shown}" + ("" if profile.is_published else f" PROFILE={profile.name}")
+    target = profile.store_dir / "demo.json"
+    atomic.write_json(target, {"command": command, "output": classify(*best_cnn(profile), [shown])})
+    return target
 
 
 def predict(paths: list[str], profile: Profile) -> list[str]:
     """One block per image: its name, what was done to it, and the model's three most likely classes."""
-    return classify(*load_shipped(profile), paths)
+    return classify(*best_cnn(profile), paths)
 
 
 def classify(model, record: dict, paths: list) -> list[str]:
@@ -181,14 +126,14 @@ def classify(model, record: dict, paths: list) -> list[str]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Classify images with the shipped CNN, or ship a new one.")
+    parser = argparse.ArgumentParser(description="Classify images with the published best CNN (from the model store).")
     parser.add_argument("images", nargs="*", help="image files (PNG, JPEG; any size, colour or grey)")
-    parser.add_argument("--ship", action="store_true", help="copy the results' best CNN into models/ (checked)")
+    parser.add_argument("--record", action="store_true", help="run the demo photo and keep its output for the report")
     parser.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     args = parser.parse_args(argv)
     profile = get_profile(args.profile)
-    if args.ship:
-        ship(profile)
+    if args.record:
+        print(f"demo recorded in {record_demo(profile)}")
     elif not args.images:
         parser.error("give at least one image, e.g. make predict IMAGE=shoe.png")
     else:

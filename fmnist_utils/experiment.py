@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from . import evaluate, results
+from . import evaluate, results, store
 from .config import Profile
 from .data import CLASS_NAMES
 from .spec import ModelSpec
@@ -35,16 +35,21 @@ class Experiment:
 
 
 def evaluate_model(train: TrainResult, splits: dict):
-    """Validation and test probabilities of a trained model (with its spec's test-time averaging)."""
+    """Validation and test probabilities of a trained model (with its spec's test-time averaging), as the model
+    store keeps them (computed once, then read back: see :func:`fmnist_utils.store.predictions`)."""
     arch, tta_flip = train.spec.arch, train.spec.tta_flip
-    (x_val, _), (x_test, _) = splits["val"], splits["test"]
-    val = evaluate.predict_proba(train.model, preprocess(arch, x_val), tta_flip=tta_flip)
-    test = evaluate.predict_proba(train.model, preprocess(arch, x_test), tta_flip=tta_flip)
-    return val, test
+
+    def compute():
+        return {split: evaluate.predict_proba(train.model, preprocess(arch, splits[split][0]), tta_flip=tta_flip)
+                for split in ("val", "test")}
+    probs = store.predictions(train.stored, compute)
+    return probs["val"], probs["test"]
 
 
 def registry_entry(family: str, notebook: str, y_val, val_probs, y_test, test_probs, *, params: int,
-                   epochs: int, train_seconds: float, n_boot: int, spec: dict | None = None) -> dict:
+                   epochs: int, train_seconds: float, n_boot: int, spec: dict | None = None,
+                   stored_as: str | None = None) -> dict:
+    """A model's results entry; ``stored_as``: its folder in the model store (its cache key)."""
     test_probs = results.as_stored(test_probs).astype(np.float32)  # record what is published
     test = evaluate.summarize(y_test, test_probs, n_boot=n_boot)
     return {
@@ -54,6 +59,7 @@ def registry_entry(family: str, notebook: str, y_val, val_probs, y_test, test_pr
         "test_correct": int(np.sum(test_probs.argmax(1) == y_test)), "test_images": int(len(y_test)),
         "test_accuracy": test["accuracy"], "test_accuracy_ci95": test["accuracy_ci95"],
         "test_loss": test["loss"], "test_ece": test["ece"], "spec": spec,
+        **({"stored_as": stored_as} if stored_as else {}),
     }
 
 
@@ -70,12 +76,13 @@ class Study:
         """Train (or load) ``spec``, evaluate it, and record it under ``name`` in the registry.
 
         ``init``: start from this trained model's weights (see :func:`fmnist_utils.train.fit`)."""
-        train = fit(name, spec, self.splits, self.profile.artifacts_dir, verbose=verbose, init=init)
+        train = fit(name, spec, self.splits, self.profile.artifacts_dir, verbose=verbose, init=init,
+                    store_dir=self.profile.store_dir)
         val_probs, test_probs = evaluate_model(train, self.splits)
         entry = registry_entry(family, self.notebook, self.splits["val"][1], val_probs, self.splits["test"][1],
                                test_probs, params=train.model.count_params(), epochs=train.epochs,
                                train_seconds=train.train_seconds, n_boot=self.profile.bootstrap_samples,
-                               spec=train.spec.to_dict())
+                               spec=train.spec.to_dict(), stored_as=train.stored and train.stored.name)
         if record:
             results.record_model(self.profile.results_dir, self.profile.name, name, entry,
                                  history=train.history.to_dict("list"))

@@ -186,8 +186,9 @@ def _tuning(s, vs, *_):
 def _ensemble(s, *_):
     m, extra = s["models"], s["extra"]
     ens = m[s["best"]["ensemble"]]
-    new = [i for i in ens["members"] if i not in m]
-    return {"ens_old_candidates": len(extra["ensemble_candidates"]) - len(new),
+    candidates = extra["ensemble_candidates"]
+    new = [i for i in candidates if m.get(i, ens)["notebook"] == ens["notebook"]]  # trained by the ensemble step
+    return {"ens_old_candidates": len(candidates) - len(new),
             "ens_new_seeds": plural(len(new), "new seed"), "ens_member_epochs": ens["epochs"],
             "ens_ece": f"{ens['test_ece']:.4f}",
             "member_ece": f"{m[extra['mcnemar_ensemble_vs_single']['single']]['test_ece']:.4f}"}
@@ -227,11 +228,9 @@ def _discussion(s, vs, profile):
 
 
 def _appendix(s, vs, profile):
-    from .demo import shipped_dir
-
     v, hw = s["versions"], s["hardware"]
-    record = shipped_dir(profile) / "best_cnn.json"
-    demo = json.loads(record.read_text())["demo"] if record.is_file() else None
+    record = profile.store_dir / "demo.json"  # written by `make demo`
+    demo = json.loads(record.read_text()) if record.is_file() else None
     return {"predict": (", and `make predict IMAGE=photo.png` prints the three most probable classes of any picture "
                         "(grey, inverted if its background is light, resized to 28×28); for a test sneaker "
                         "dressed as a photograph it prints:" if demo

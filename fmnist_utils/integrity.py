@@ -16,27 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import PROBS_SUFFIX, probs_path, step_names, step_path
+from .results import PROBS_SUFFIX, probs_path, read_step, rerun, step_names, step_path
 
 REQUIRED_KEYS = ("models", "inputs", "run")
-
-
-def rerun(step: str, profile_name: str) -> str:
-    return f"`make {step} PROFILE={profile_name} FORCE=1`"
-
-
-def read_step(results_dir: Path, step: str) -> tuple[dict | None, str | None]:
-    """The step's JSON record, or None and what is wrong with its file."""
-    path = step_path(results_dir, step)
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"{path}: unreadable ({exc})"
-    except json.JSONDecodeError as exc:
-        return None, f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})"
-    if not isinstance(record, dict):
-        return None, f"{path}: not a results record (a JSON {type(record).__name__})"
-    return record, None
 
 
 def read_arrays(path: Path) -> tuple[dict[str, tuple] | None, str | None]:

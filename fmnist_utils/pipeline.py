@@ -31,7 +31,7 @@ from .execution import (
     remove_leftovers,
     stop_children,
 )
-from .pdf import build_report, require_tools
+from .results import UnreadableResults
 
 
 def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path | None:
@@ -58,6 +58,8 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     seconds = execute(source, target, profile)
     trained = staleness.trained_artifacts(profile.artifacts_dir) - before
     staleness.record_run(profile, name, seconds, trained, inputs, previous)
+    if staleness.keep_previous_if_unchanged(profile, name):
+        print(f"{name}: the same results as its previous run: its files are kept as they were")
     marker.finish()
     print(f"{name}: executed in {seconds:.0f} s, {len(trained)} models/trials trained -> {relative(target)}")
     return target
@@ -88,12 +90,17 @@ def main(argv=None) -> int:
         p.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     args = parser.parse_args(argv)
     if args.command == "tools":
+        from .pdf import require_tools  # the PDF's modules load TensorFlow: not for `status` or `tools`
+
         require_tools()
         return 0
     quiet()
     profile_name = get_profile(args.profile).name
     if args.command == "status":
-        print("\n".join(staleness.status(get_profile(profile_name))))
+        try:
+            print("\n".join(staleness.status(get_profile(profile_name))))
+        except UnreadableResults as exc:
+            raise SystemExit(str(exc)) from None
         return 0
     what = args.name if args.command == "notebook" else "report"
     if args.command == "notebook" and args.name not in staleness.notebook_names():
@@ -104,6 +111,8 @@ def main(argv=None) -> int:
             if args.command == "notebook":
                 run_notebook(args.name, profile_name, args.if_stale)
             else:
+                from .pdf import build_report
+
                 build_report(profile_name)
     except (Interrupted, KeyboardInterrupt) as exc:
         return interrupted(what, profile_name, exc.args[0] if isinstance(exc, Interrupted) else "SIGINT")

@@ -9,11 +9,13 @@ float32 (see :func:`fmnist_utils.models._classifier`).
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Iterator
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+PRECISION_ENV = "FMNIST_PRECISION"  # "float32": train everything in float32 (CI runs both paths on any CPU)
 
 
 def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
@@ -45,9 +47,15 @@ def has_gpu() -> bool:
 
 
 def resolve(precision: str, cpuinfo: str | None = None, gpu: bool | None = None) -> str:
-    """The precision to train in: ``precision``, or float32 (with a notice) where bfloat16 would be slow."""
+    """The precision to train in: ``precision`` (or ``$FMNIST_PRECISION`` where set), or float32 (with a notice)
+    where bfloat16 would be slow."""
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}; known: {PRECISIONS}")
+    forced = os.environ.get(PRECISION_ENV)
+    if forced:
+        if forced not in PRECISIONS:
+            raise ValueError(f"${PRECISION_ENV}={forced!r}; known: {PRECISIONS}")
+        precision = forced
     if precision == "mixed_bfloat16" and not (has_gpu() if gpu is None else gpu) and not cpu_has_bf16(cpuinfo):
         print("mixed_bfloat16 asked for, but this CPU has no bfloat16 instructions: training in float32 "
               "(bfloat16 would be emulated, many times slower).")

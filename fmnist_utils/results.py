@@ -90,12 +90,43 @@ def empty_step(profile_name: str, notebook: str) -> dict:
     return {"profile": profile_name, "notebook": notebook, "models": {}, "histories": {}, "extra": {}}
 
 
+class UnreadableResults(ValueError):
+    """A results file that cannot be read; its message names the file and the command that rewrites it."""
+
+
+def rerun(step: str, profile_name: str) -> str:
+    return f"`make {step} PROFILE={profile_name} FORCE=1`"
+
+
+def profile_of(results_dir: str | Path) -> str:
+    """The profile whose results live in ``results_dir`` (for the commands an error message names)."""
+    return "full" if Path(results_dir).resolve() == get_profile("full").results_dir.resolve() else "quick"
+
+
+def read_step(results_dir: str | Path, notebook: str) -> tuple[dict | None, str | None]:
+    """The step's JSON record, or None and what is wrong with its file: the one reader of the format."""
+    path = step_path(results_dir, notebook)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"{path}: unreadable ({exc})"
+    except json.JSONDecodeError as exc:
+        return None, f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})"
+    if not isinstance(record, dict):
+        return None, f"{path}: not a results record (a JSON {type(record).__name__})"
+    return record, None
+
+
 def load_step(results_dir: str | Path, notebook: str, profile_name: str | None = None) -> dict:
-    """One step's results (an empty record if the step has not run)."""
+    """One step's results (an empty record if the step has not run); :class:`UnreadableResults` if its file
+    cannot be read, whichever step reads it."""
     path = step_path(results_dir, notebook)
     if not path.is_file():
         return empty_step(profile_name, notebook)
-    step = json.loads(path.read_text())
+    step, problem = read_step(results_dir, notebook)
+    if problem:
+        raise UnreadableResults(f"{problem}; {rerun(notebook, profile_name or profile_of(results_dir))} "
+                                "rewrites it (the old file is kept aside)")
     if profile_name is not None and step.get("profile") != profile_name:
         raise ValueError(f"{path} holds profile {step.get('profile')!r}, not {profile_name!r}.")
     return step

@@ -30,22 +30,24 @@ def make_optimizer(name: str, learning_rate: float):
     raise ValueError(f"Unknown optimizer {name!r}; known: {OPTIMIZERS}")
 
 
-def fit_cached(name: str, spec: dict, build, x: tuple, y: tuple, cache_dir: Path):
+def fit_cached(name: str, spec: dict, build, x: tuple, y: tuple, cache_dir: Path, store_dir: Path | None = None):
     """Train ``build()`` on ``x[0], y[0]`` (validating on ``x[1], y[1]``) with the spec's optimiser (Adam unless
-    it names another) and early stopping on validation accuracy, or load it: cached like every model of the
-    project, keyed by ``spec`` and the data. Returns the model and its meta (spec, seconds, epochs)."""
+    it names another) and early stopping on validation accuracy, or load it from the training cache or the model
+    store (``store_dir``), keyed by ``spec`` and the data. Returns the model and its meta (spec, seconds, epochs)."""
     import keras
     import pandas as pd
 
+    from . import store
     from .config import seed_everything
-    from .train import fingerprint, save_trained
+    from .train import fingerprint, keep_trained, load_trained, trained_on
 
     identity = json.dumps({"spec": spec, "data": fingerprint(*x, *y)}, sort_keys=True)
     key = hashlib.sha256(identity.encode()).hexdigest()[:12]
     folder = Path(cache_dir) / "models" / f"{name}--{key}"
-    if (folder / "meta.json").is_file():
-        meta = json.loads((folder / "meta.json").read_text())
-        return keras.models.load_model(folder / "model.keras", compile=False), meta
+    stored = store.folder(store_dir, key) if store_dir is not None else None
+    found = load_trained(folder, stored)
+    if found:
+        return found[0], found[2]
     seed_everything(spec["seed"])
     train = spec["train"]
     model = build()
@@ -58,21 +60,25 @@ def fit_cached(name: str, spec: dict, build, x: tuple, y: tuple, cache_dir: Path
     history = pd.DataFrame(hist.history)
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     meta = {"name": name, "key": key, "spec": spec, "train_seconds": time.perf_counter() - start,
-            "epochs": len(history), "params": int(model.count_params())}
-    save_trained(folder, model, history, meta)
+            "epochs": len(history), "params": int(model.count_params()),
+            "trained_on": trained_on(keras.mixed_precision.global_policy().name)}
+    keep_trained(folder, stored, model, history, meta)
     return model, meta
 
 
 def record(study, name: str, model, meta: dict, x_val, x_test, params: int, extra_seconds: float = 0.0) -> dict:
     """Evaluate a model on the validation and test inputs and record it like every model (``extra_seconds``:
     training work outside ``fit``, such as extracting the features it trained on)."""
-    from . import experiment, results
+    from . import experiment, results, store
 
     (_, y_val), (_, y_test) = study.splits["val"], study.splits["test"]
-    val_probs, test_probs = model.predict(x_val, verbose=0), model.predict(x_test, verbose=0)
-    entry = experiment.registry_entry("baseline", study.notebook, y_val, val_probs, y_test, test_probs, params=params,
-                                      epochs=meta["epochs"], train_seconds=meta["train_seconds"] + extra_seconds,
-                                      n_boot=study.profile.bootstrap_samples, spec=meta["spec"])
+    stored = store.folder(study.profile.store_dir, meta["key"])
+    probs = store.predictions(stored, lambda: {"val": model.predict(x_val, verbose=0),
+                                               "test": model.predict(x_test, verbose=0)})
+    entry = experiment.registry_entry("baseline", study.notebook, y_val, probs["val"], y_test, probs["test"],
+                                      params=params, epochs=meta["epochs"],
+                                      train_seconds=meta["train_seconds"] + extra_seconds,
+                                      n_boot=study.profile.bootstrap_samples, spec=meta["spec"], stored_as=stored.name)
     results.record_model(study.profile.results_dir, study.profile.name, name, entry)
-    results.save_probs(study.profile.results_dir, study.notebook, {name: test_probs})
+    results.save_probs(study.profile.results_dir, study.notebook, {name: probs["test"]})
     return entry

@@ -11,7 +11,7 @@ import re
 import time
 from pathlib import Path
 
-from . import atomic, integrity, results
+from . import atomic, integrity, results, store
 from .config import NOTEBOOKS_DIR, ROOT, Profile
 
 # Package modules that only present results: a change to them never makes a step's results stale.
@@ -107,15 +107,15 @@ def input_digests(name: str, profile: Profile) -> dict:
     nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     package = {f"{m}.py": code_text((PACKAGE / f"{m}.py").read_text()) for m in step_modules(code)}
-    upstream = {u: _digest(model_identities(results.load_step(profile.results_dir, u).get("models", {})))
+    upstream = {u: _digest(model_identities(results.load_step(profile.results_dir, u, profile.name).get("models", {})))
                 for u in upstream_steps().get(name, ())}
     return {"notebook": _digest([code_text(c) for c in code]), "package": _digest(package),
             "upstream": _digest(upstream)}
 
 
 def step_state(name: str, profile: Profile) -> tuple[str, list[str]]:
-    """("current" | "stale" | "missing" | "corrupt" | "unfinished" | "interrupted", and why: the inputs that
-    changed, or the problems of its files)."""
+    """("current" | "stale" | "missing" | "corrupt" | "unfinished" | "interrupted" | "blocked", and why: the inputs
+    that changed, or the problems of its files or of an upstream step's)."""
     if not results.step_path(profile.results_dir, name).is_file():
         return "missing", []
     problems = integrity.step_problems(profile.results_dir, name, profile.name)
@@ -127,19 +127,44 @@ def step_state(name: str, profile: Profile) -> tuple[str, list[str]]:
     if problems:
         return "unfinished", problems
     recorded = results.load_step(profile.results_dir, name)["inputs"]
-    changed = [k for k, v in input_digests(name, profile).items() if recorded.get(k) != v]
+    try:
+        digests = input_digests(name, profile)
+    except results.UnreadableResults as exc:  # an upstream step's file
+        return "blocked", [str(exc)]
+    changed = [k for k, v in digests.items() if recorded.get(k) != v]
     return ("stale" if changed else "current"), changed
 
 
 def status(profile: Profile) -> list[str]:
-    """One line per step: whether its results are current with the code, and if not, why."""
+    """One line per step: whether its results are current with the code, and if not, why; then each recorded
+    model the model store lacks or holds damaged."""
     lines = []
     for name in notebook_names():
         state, why = step_state(name, profile)
-        detail = {"stale": f"changed: {', '.join(why)}", "missing": "never run", "current": ""}.get(
-            state, "; ".join(why) + f"; `make {name} PROFILE={profile.name}` reruns it")
+        fix = f"; `make {name} PROFILE={profile.name}` reruns it"
+        detail = {"stale": f"changed: {', '.join(why)}", "missing": "never run", "current": "",
+                  "blocked": "; ".join(why)}.get(state, "; ".join(why) + fix)
         lines.append(f"{name:<22} {state:<11} {detail}".rstrip())
-    return lines
+    return lines + store_status(profile)
+
+
+def store_status(profile: Profile) -> list[str]:
+    """The recorded models that the model store lacks (with the command that trains exactly those: a step's
+    other models come from the store) or holds damaged (never retrained over: the fix is named)."""
+    missing, damaged = {}, []
+    for step in results.step_names(profile.results_dir):
+        record, problem = results.read_step(profile.results_dir, step)
+        for name, entry in (record or {}).get("models", {}).items():
+            if entry.get("family") == "ensemble":
+                continue
+            stored = store.of_entry(profile.store_dir, entry)
+            if not store.holds(stored):
+                missing.setdefault(step, []).append(name)
+            else:
+                damaged += store.problems(stored)
+    lines = [f"model store: {len(names)} of {step}'s models not stored ({', '.join(sorted(names))}); "
+             f"`make {step} PROFILE={profile.name} FORCE=1` trains exactly those" for step, names in missing.items()]
+    return lines + [f"model store: {p}" for p in damaged]
 
 
 class RunMarker:
@@ -193,6 +218,42 @@ def start_afresh(profile: Profile, name: str) -> dict | None:
     return last if problem is None else None
 
 
+RUN_METADATA = ("created", "git_commit", "hardware", "versions", "run", "inputs")  # where and when, not what
+
+
+def keep_previous_if_unchanged(profile: Profile, name: str) -> bool:
+    """After a run: when the step recorded exactly what its previous finished run did (the same entries, histories
+    and extras, the same probability arrays: models read back from the model store), put the previous files back,
+    with only the new input digests. Their metadata still say where and when the numbers were computed, and a
+    re-execution leaves the files as they were (``git status`` clean)."""
+    kept = profile.build_dir / "previous"
+    paths = {"json": results.step_path(profile.results_dir, name), "npz": results.probs_path(profile.results_dir, name)}
+    old_paths = {k: kept / p.name for k, p in paths.items()}
+    old, problem = integrity.read_step(kept, name)
+    new, new_problem = integrity.read_step(profile.results_dir, name)
+    if problem or new_problem or "run" not in old:
+        return False
+    if any(old.get(k) != new.get(k) for k in set(old) | set(new) if k not in RUN_METADATA):
+        return False
+    if old_paths["npz"].exists() != paths["npz"].exists() or (
+            paths["npz"].exists() and not _same_arrays(old_paths["npz"], paths["npz"])):
+        return False
+    if paths["npz"].exists():
+        atomic.write_bytes(paths["npz"], old_paths["npz"].read_bytes())
+    if old.get("inputs") == new.get("inputs"):
+        atomic.write_bytes(paths["json"], old_paths["json"].read_bytes())
+    else:
+        atomic.write_json(paths["json"], {**old, "inputs": new["inputs"]})
+    return True
+
+
+def _same_arrays(a: Path, b: Path) -> bool:
+    import numpy as np
+
+    with np.load(a) as x, np.load(b) as y:
+        return sorted(x.files) == sorted(y.files) and all(np.array_equal(x[k], y[k]) for k in x.files)
+
+
 def record_run(profile: Profile, name: str, seconds: float, trained: set[str], inputs: dict,
                previous: dict | None = None) -> None:
     """Record a notebook's run in the step's file, with what a cold run of it costs (``training_run``).
@@ -203,8 +264,10 @@ def record_run(profile: Profile, name: str, seconds: float, trained: set[str], i
     hashes all that determines it). Failing both, the cold time is estimated: this run's time plus the recorded
     training time of each model it took from the cache (tuner trials taken from the cache are not counted)."""
     models = results.load_step(profile.results_dir, name).get("models", {})
+    trained_keys = {Path(p).parent.name.split("--")[-1] for p in trained if p.endswith("meta.json")}
     trained_names = {Path(p).parent.name.split("--")[0] for p in trained if p.endswith("meta.json")}
-    from_cache = {n: e for n, e in models.items() if e.get("family") != "ensemble" and n not in trained_names}
+    from_cache = {n: e for n, e in models.items() if e.get("family") != "ensemble" and n not in trained_names
+                  and e.get("stored_as") not in trained_keys}  # a model may be recorded under another name
     cold = (previous or {}).get("run", {}).get("training_run")
     if not (cold and (previous.get("inputs") == inputs or previous.get("models", {}) == models)):
         cold = None if not from_cache else {

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
-from . import atomic, precision
+from . import atomic, precision, store
 from .config import seed_everything
 from .data import for_cnn, for_mlp
 from .models import build_model, input_kind
@@ -38,6 +38,7 @@ class TrainResult:
     from_cache: bool
     key: str
     spec: ModelSpec  # enough to rebuild and retrain
+    stored: Path | None = None  # its folder in the model store, if a store was given
 
 
 def preprocess(arch: str, x: np.ndarray) -> np.ndarray:
@@ -114,11 +115,12 @@ def compile_model(model, cfg: TrainConfig, steps_per_epoch: int):
 
 
 def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose: int = 2,
-        init: TrainResult | None = None) -> TrainResult:
+        init: TrainResult | None = None, store_dir: str | Path | None = None) -> TrainResult:
     """Train ``spec`` on ``splits["train"]``, validating on ``splits["val"]``.
 
     ``splits`` holds uint8 ``(x, y)`` pairs; preprocessing follows the architecture. The test
-    split is never touched here. Returns the cached result when the same key was trained before.
+    split is never touched here. Returns the trained model from the training cache or the model store
+    (``store_dir``) when either holds this key, and trains it only when neither does.
     ``init`` starts from a trained model's weights (same architecture) instead of a random
     initialisation; its cache key becomes part of this model's spec and key.
     """
@@ -130,16 +132,15 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
     (x_tr, y_tr), (x_val, y_val) = splits["train"], splits["val"]
     key = spec.cache_key(fingerprint(x_tr, y_tr, x_val, y_val))
     folder = Path(cache_dir) / "models" / f"{name}--{key}"
-    if (folder / "meta.json").is_file():
-        meta = json.loads((folder / "meta.json").read_text())
-        # Cached models only predict or seed a new model's weights: no optimizer state to restore.
-        model = keras.models.load_model(folder / "model.keras", compile=False)
-        history = pd.read_csv(folder / "history.csv")
-        return TrainResult(name, model, history, meta["train_seconds"], meta["epochs"], True, key, spec)
+    stored = store.folder(store_dir, key) if store_dir is not None else None
+    found = load_trained(folder, stored)
+    if found:
+        model, history, meta = found
+        return TrainResult(name, model, history, meta["train_seconds"], meta["epochs"], True, key, spec, stored)
 
     seed_everything(spec.seed)
     cfg = spec.train
-    with precision.policy(cfg.precision):
+    with precision.policy(cfg.precision) as resolved:
         model = build_model(spec.arch, **spec.hparams)
         if init is not None:
             model.set_weights(init.model.get_weights())  # BatchNorm statistics included
@@ -153,9 +154,37 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
     history = pd.DataFrame(hist.history).drop(columns=["learning_rate"], errors="ignore")
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     meta = {"name": name, "key": key, "spec": spec.training_dict(), "train_seconds": seconds,
-            "epochs": len(history), "params": int(model.count_params())}
+            "epochs": len(history), "params": int(model.count_params()), "trained_on": trained_on(resolved)}
+    keep_trained(folder, stored, model, history, meta)
+    return TrainResult(name, model, history, seconds, len(history), False, key, spec, stored)
+
+
+def trained_on(resolved_precision: str) -> dict:
+    """The machine and the precision a model actually trained in (bfloat16 falls back to float32 on some CPUs)."""
+    from .results import hardware
+
+    return {"cpu": hardware()["cpu"], "precision": resolved_precision, "keras": keras.__version__}
+
+
+def load_trained(folder: Path, stored: Path | None):
+    """(model, history, meta) from the training cache (``folder``), else from the model store (``stored``); None
+    when neither holds it. A cached model the store lacks is stored on the way."""
+    if (folder / "meta.json").is_file():
+        meta = json.loads((folder / "meta.json").read_text())
+        # Cached models only predict or seed a new model's weights: no optimizer state to restore.
+        model = keras.models.load_model(folder / "model.keras", compile=False)
+        history = pd.read_csv(folder / "history.csv")
+        if stored is not None and not store.holds(stored):
+            store.save(stored, folder / "model.keras", history, meta)
+        return model, history, meta
+    return store.load(stored) if store.holds(stored) else None
+
+
+def keep_trained(folder: Path, stored: Path | None, model, history: pd.DataFrame, meta: dict) -> None:
+    """A model that just finished training: into the training cache, then into the model store."""
     save_trained(folder, model, history, meta)
-    return TrainResult(name, model, history, seconds, len(history), False, key, spec)
+    if stored is not None:
+        store.save(stored, folder / "model.keras", history, meta)
 
 
 def save_trained(folder: Path, model, history: pd.DataFrame, meta: dict) -> None:

@@ -280,7 +280,8 @@ def spec(trained: str, size: int, epochs: int, learning_rate: float, seed: int) 
                       "warmup_epochs": 0, "patience": 3, "weight_decay": 0.0}}
 
 
-def choose_size(splits: dict, settings: dict, cache_dir: Path, seed: int) -> pd.DataFrame:
+def choose_size(splits: dict, settings: dict, cache_dir: Path, seed: int,
+                store_dir: Path | None = None) -> pd.DataFrame:
     """Each candidate input size on a subset: the head's validation accuracy and the projected minutes to
     extract every image at that size. The chosen size is the most accurate whose projection fits the budget."""
     import pandas as pd
@@ -294,7 +295,7 @@ def choose_size(splits: dict, settings: dict, cache_dir: Path, seed: int) -> pd.
         _, f_tr, s_tr = extract(x_tr, size, cache_dir)
         _, f_val, s_val = extract(x_val, size, cache_dir)
         model, _ = fit_cached(f"lite0_size{size}", spec("head", size, settings["head_epochs"], 1e-3, seed), head,
-                              (f_tr, f_val), (y_tr, y_val), cache_dir)
+                              (f_tr, f_val), (y_tr, y_val), cache_dir, store_dir)
         accuracy = float(np.mean(model.predict(f_val, verbose=0).argmax(1) == y_val))
         rows[size] = {"val_accuracy": accuracy,
                       "projected_minutes": (s_tr + s_val) / (n_train + n_val) * everything / 60}

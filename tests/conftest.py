@@ -30,6 +30,7 @@ def tmp_profile(tmp_path):
     base = config.get_profile("quick")
     return dataclasses.replace(base, figures_dir=tmp_path / "figures", results_dir=tmp_path / "results",
                                report_dir=tmp_path / "report", artifacts_dir=tmp_path / "artifacts",
+                               store_dir=tmp_path / "models",
                                notebooks_out_dir=tmp_path / "notebooks", build_dir=tmp_path)
 
 

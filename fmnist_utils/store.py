@@ -1,0 +1,143 @@
+"""The model store: every trained model a step's results rest on, kept in the repository, so that a step
+re-executes without training and writes the same bytes on any machine.
+
+One folder per cache key, ``<store>/<key>/`` (``models/full/``; the quick profile's under ``build/quick/models/``;
+a results entry names its folder as ``stored_as``):
+
+- ``model.keras``: the network and its weights, without optimizer state;
+- ``predictions.npz``: its validation and test probabilities (float16) as first evaluated. A step reads them
+  back instead of predicting again, so no CPU's rounding moves a recorded number;
+- ``record.json``: name, key, spec, history, training seconds, epochs, parameters, the CPU and precision it
+  trained in, and the SHA-256 of each file above.
+
+:func:`fmnist_utils.train.load_trained` looks in the local training cache, then here; training writes to both,
+the moment a model finishes. A stored file that does not match its SHA-256 is an error that names it: it is
+never silently retrained over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from . import atomic
+from .config import ROOT
+from .results import as_stored
+
+MODEL, PREDICTIONS, RECORD = "model.keras", "predictions.npz", "record.json"
+
+
+class StoreCorrupt(ValueError):
+    """A stored file that is missing, unreadable or not the file its record names (SHA-256)."""
+
+
+def folder(store_dir: str | Path, key: str) -> Path:
+    """One folder per cache key: two names for one spec (a study's baseline is another's variant) share it."""
+    return Path(store_dir) / key
+
+
+def of_entry(store_dir: str | Path, entry: dict) -> Path | None:
+    """The folder of a results entry's model (None for an entry recorded before the store existed)."""
+    return Path(store_dir) / entry["stored_as"] if entry.get("stored_as") else None
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _shown(path: Path) -> str:
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def how_to_fix(stored: Path) -> str:
+    return (f"`git checkout -- {_shown(stored)}` restores it; to retrain the model instead, delete that folder "
+            "and rerun the step that trains it (`make status` names it)")
+
+
+def holds(stored: Path | None) -> bool:
+    return stored is not None and (Path(stored) / RECORD).is_file()
+
+
+def read_record(stored: Path) -> dict:
+    path = Path(stored) / RECORD
+    try:
+        record = json.loads(path.read_text())
+        if not isinstance(record, dict) or not isinstance(record.get("files"), dict):
+            raise ValueError("not a store record")
+        return record
+    except (OSError, ValueError) as exc:
+        raise StoreCorrupt(f"{_shown(path)}: unreadable ({exc}); {how_to_fix(stored)}") from None
+
+
+def problems(stored: Path) -> list[str]:
+    """What is wrong with a stored folder: its record, or a file missing or not matching its SHA-256."""
+    try:
+        record = read_record(stored)
+    except StoreCorrupt as exc:
+        return [str(exc)]
+    found = []
+    for file, digest in record["files"].items():
+        path = Path(stored) / file
+        if not path.is_file():
+            found.append(f"{_shown(path)}: missing; {how_to_fix(stored)}")
+        elif sha256(path) != digest:
+            found.append(f"{_shown(path)}: SHA-256 differs from its record (corrupt or replaced); {how_to_fix(stored)}")
+    return found
+
+
+def require_whole(stored: Path) -> dict:
+    """The folder's record, once every file it names is present and matches; :class:`StoreCorrupt` otherwise."""
+    found = problems(stored)
+    if found:
+        raise StoreCorrupt(found[0])
+    return read_record(stored)
+
+
+def load(stored: Path):
+    """(model, history, record) of a stored model: its files checked first."""
+    import keras
+    import pandas as pd
+
+    record = require_whole(stored)
+    model = keras.models.load_model(Path(stored) / MODEL, compile=False)
+    return model, pd.DataFrame(record["history"]), record
+
+
+def save(stored: Path, model_file: Path, history, meta: dict) -> None:
+    """Store a trained model (``model_file``: its Keras file, optimizer state dropped here) with its record,
+    in one rename: a killed write leaves no half folder."""
+    import keras
+
+    with atomic.atomic_path(stored) as tmp:
+        tmp.mkdir()
+        keras.models.load_model(model_file, compile=False).save(tmp / MODEL)
+        record = {**meta, "history": history.to_dict("list"), "files": {MODEL: sha256(tmp / MODEL)}}
+        atomic.write_json(tmp / RECORD, record)
+
+
+def predictions(stored: Path | None, compute: Callable[[], dict]) -> dict[str, np.ndarray]:
+    """The model's probabilities by split: the stored ones, or ``compute()`` stored now. Either way they pass
+    through float16 (what the store keeps), so a first run and any re-execution see the same numbers."""
+    path = None if stored is None else Path(stored) / PREDICTIONS
+    if holds(stored) and PREDICTIONS in require_whole(stored)["files"]:
+        with np.load(path) as npz:
+            return {k: npz[k].astype(np.float32) for k in npz.files}
+    probs = {k: as_stored(v) for k, v in compute().items()}
+    if holds(stored):
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **probs)
+        atomic.write_bytes(path, buffer.getvalue())
+        record = read_record(stored)
+        record["files"][PREDICTIONS] = sha256(path)
+        atomic.write_json(Path(stored) / RECORD, record)
+    return {k: v.astype(np.float32) for k, v in probs.items()}
+
+
+def stored_folders(store_dir: Path) -> list[Path]:
+    return sorted(p.parent for p in Path(store_dir).glob(f"*/{RECORD}"))

@@ -1,0 +1,95 @@
+"""The model store: a hit trains nothing, a killed retrain resumes from it, a damaged file is named (never trained
+over), `make status` names what it lacks, and a re-execution that reproduces a step keeps its files."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from fmnist_utils import results, staleness, store, train
+from fmnist_utils.experiment import evaluate_model
+from fmnist_utils.spec import ModelSpec, TrainConfig
+
+
+def _spec(seed: int = 1) -> ModelSpec:
+    return ModelSpec("mlp", TrainConfig(epochs=1, batch_size=64, patience=None), {"hidden_units": [8]}, seed=seed)
+
+
+def _no_training(monkeypatch):
+    built = []
+    monkeypatch.setattr(train, "build_model", lambda *a, **k: built.append(a) or pytest.fail("trained"))
+    return built
+
+
+def test_a_store_hit_trains_nothing_and_predicts_what_was_stored(tmp_path, synthetic_splits, monkeypatch):
+    first = train.fit("m", _spec(), synthetic_splits, tmp_path / "cache", verbose=0, store_dir=tmp_path / "store")
+    probs = evaluate_model(first, synthetic_splits)
+    assert sorted(p.name for p in first.stored.iterdir()) == [store.MODEL, store.PREDICTIONS, store.RECORD]
+    assert store.read_record(first.stored)["trained_on"]["precision"] == "float32"
+    shutil.rmtree(tmp_path / "cache")  # a fresh clone: no training cache, only the store
+    _no_training(monkeypatch)
+    again = train.fit("m", _spec(), synthetic_splits, tmp_path / "cache", verbose=0, store_dir=tmp_path / "store")
+    assert again.from_cache and again.train_seconds == first.train_seconds
+    for a, b in zip(probs, evaluate_model(again, synthetic_splits), strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_a_killed_retrain_resumes_with_the_models_it_stored(tmp_path, synthetic_splits, monkeypatch):
+    for seed in (1, 2):  # k = 2 models finished before the kill; the cache went with the machine
+        train.fit(f"m{seed}", _spec(seed), synthetic_splits, tmp_path / "cache", verbose=0, store_dir=tmp_path / "s")
+    shutil.rmtree(tmp_path / "cache")
+    built, real = [], train.build_model
+    monkeypatch.setattr(train, "build_model", lambda *a, **k: built.append(a) or real(*a, **k))
+    done = [train.fit(f"m{seed}", _spec(seed), synthetic_splits, tmp_path / "cache", verbose=0,
+                      store_dir=tmp_path / "s") for seed in (1, 2, 3)]
+    assert [d.from_cache for d in done] == [True, True, False] and len(built) == 1
+    assert len(store.stored_folders(tmp_path / "s")) == 3
+
+
+def test_a_damaged_stored_file_is_named_and_never_trained_over(tmp_path, synthetic_splits, monkeypatch):
+    first = train.fit("m", _spec(), synthetic_splits, tmp_path / "cache", verbose=0, store_dir=tmp_path / "store")
+    shutil.rmtree(tmp_path / "cache")
+    model_file = first.stored / store.MODEL
+    model_file.write_bytes(model_file.read_bytes()[:-10])
+    _no_training(monkeypatch)
+    with pytest.raises(store.StoreCorrupt, match=r"model\.keras: SHA-256 differs .* `git checkout -- "):
+        train.fit("m", _spec(), synthetic_splits, tmp_path / "cache", verbose=0, store_dir=tmp_path / "store")
+    assert model_file.exists()
+
+
+def test_status_names_each_recorded_model_the_store_lacks_or_holds_damaged(tmp_profile, synthetic_splits):
+    stored = train.fit("m", _spec(), synthetic_splits, tmp_profile.artifacts_dir, verbose=0,
+                       store_dir=tmp_profile.store_dir).stored
+    for name, where in (("m", stored.name), ("lost", "0123"), ("old", None)):
+        entry = {"family": "cnn", "notebook": "03_c", "val_accuracy": 0.5, "stored_as": where}
+        results.record_model(tmp_profile.results_dir, "quick", name, {k: v for k, v in entry.items() if v})
+    assert staleness.store_status(tmp_profile) == [
+        "model store: 2 of 03_c's models not stored (lost, old); "
+        "`make 03_c PROFILE=quick FORCE=1` trains exactly those"]
+    (stored / store.RECORD).write_text("{")
+    assert "record.json: unreadable" in staleness.store_status(tmp_profile)[1]
+
+
+def test_a_run_that_reproduces_its_previous_one_keeps_its_files(tmp_profile):
+    entry = {"family": "cnn", "notebook": "03_c", "val_accuracy": 0.5}
+    results.record_model(tmp_profile.results_dir, "quick", "m", entry)
+    results.save_probs(tmp_profile.results_dir, "03_c", {"m": np.eye(10)})
+    results.record_notebook(tmp_profile.results_dir, "quick", "03_c", 10.0, 1, {"notebook": "a"})
+    before = {p.name: p.read_bytes() for p in tmp_profile.results_dir.iterdir()}
+    staleness.start_afresh(tmp_profile, "03_c")  # a re-execution: the same entries, another time and commit
+    results.record_model(tmp_profile.results_dir, "quick", "m", entry)
+    results.save_probs(tmp_profile.results_dir, "03_c", {"m": np.eye(10)})
+    results.record_notebook(tmp_profile.results_dir, "quick", "03_c", 2.0, 0, {"notebook": "a"})
+    assert staleness.keep_previous_if_unchanged(tmp_profile, "03_c")
+    assert {p.name: p.read_bytes() for p in tmp_profile.results_dir.iterdir()} == before
+    staleness.start_afresh(tmp_profile, "03_c")  # new code (other inputs), the same numbers: only inputs change
+    results.record_model(tmp_profile.results_dir, "quick", "m", entry)
+    results.save_probs(tmp_profile.results_dir, "03_c", {"m": np.eye(10)})
+    results.record_notebook(tmp_profile.results_dir, "quick", "03_c", 2.0, 0, {"notebook": "b"})
+    assert staleness.keep_previous_if_unchanged(tmp_profile, "03_c")
+    assert results.load_step(tmp_profile.results_dir, "03_c")["inputs"] == {"notebook": "b"}
+    staleness.start_afresh(tmp_profile, "03_c")  # another number: the new files stand
+    results.record_model(tmp_profile.results_dir, "quick", "m", {**entry, "val_accuracy": 0.6})
+    results.save_probs(tmp_profile.results_dir, "03_c", {"m": np.eye(10)})
+    results.record_notebook(tmp_profile.results_dir, "quick", "03_c", 2.0, 0, {"notebook": "b"})
+    assert not staleness.keep_previous_if_unchanged(tmp_profile, "03_c")
