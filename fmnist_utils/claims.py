@@ -42,26 +42,27 @@ class Comparison:
     def difference_points(self) -> float:
         return 100 * (self.accuracy_a - self.accuracy_b)
 
-    def verdict(self, better: str = "significantly more accurate than", worse: str = "significantly less accurate than",
-                same: str = "not significantly different from") -> str:
-        """The relation of ``a`` to ``b`` in words chosen by the test."""
+    def verdict(self, better: str = "more accurate than", worse: str = "less accurate than",
+                same: str = "indistinguishable from") -> str:
+        """The relation of ``a`` to ``b`` in words chosen by the test (the report says once that "more" and "less
+        accurate" mean significantly so)."""
         return better if self.a_is_better else worse if self.a_is_worse else same
 
     def effect(self) -> str:
-        """What changing ``b`` into ``a`` did: 'helped', 'hurt' or 'made no significant difference'."""
-        return self.verdict("helped", "hurt", "made no significant difference")
+        """What changing ``b`` into ``a`` did: 'helped', 'hurt' or 'made no difference'."""
+        return self.verdict("helped", "hurt", "made no difference")
 
     def evidence(self) -> str:
-        """The test behind the words: 'McNemar p = 0.012; 130 vs 95 images'."""
-        return f"McNemar {format_p(self.p_value)}; {self.only_a_correct} vs {self.only_b_correct} images"
+        """The test behind the words: 'p = 0.012; 130 vs 95' (the images only ``a``, only ``b`` gets right)."""
+        return f"{format_p(self.p_value)}; {self.only_a_correct} vs {self.only_b_correct}"
 
 
 def step_effect(change: float, p_value: float) -> str:
     """What one ablation step did to accuracy, in words chosen by its test ("raised", "lowered" or
-    "did not significantly change"); ``change`` is the step's accuracy minus the previous step's."""
+    "did not change"); ``change`` is the step's accuracy minus the previous step's."""
     if p_value < ALPHA and change:
         return "raised" if change > 0 else "lowered"
-    return "did not significantly change"
+    return "did not change"
 
 
 def format_p(p: float) -> str:

@@ -36,7 +36,10 @@ def best_confusion(profile: Profile, family: str):
     return fig
 
 
-def predictions(profile: Profile, family: str = "cnn", per_kind: int = 6, seed: int = 0):
+GALLERY_PER_KIND, TOP_CLASSES = 6, 3  # the model at work: right and wrong test images, likeliest classes shown
+
+
+def predictions(profile: Profile, family: str = "cnn", per_kind: int = GALLERY_PER_KIND, seed: int = 0):
     """The family's best model at work: ``per_kind`` random test images it classifies correctly and as many it
     gets wrong, each with its three most probable classes (from the stored test-set probabilities)."""
     summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
@@ -46,7 +49,7 @@ def predictions(profile: Profile, family: str = "cnn", per_kind: int = 6, seed: 
     rng = np.random.default_rng(seed)
     picks = np.concatenate([rng.choice(np.flatnonzero(right), per_kind, replace=False),
                             rng.choice(np.flatnonzero(~right), min(per_kind, int((~right).sum())), replace=False)])
-    top3 = [[(CLASS_NAMES[c], float(p[i, c])) for c in np.argsort(-p[i])[:3]] for i in picks]
+    top3 = [[(CLASS_NAMES[c], float(p[i, c])) for c in np.argsort(-p[i])[:TOP_CLASSES]] for i in picks]
     fig = plots.top3_gallery(x_test[picks], [CLASS_NAMES[y_test[i]] for i in picks], top3)
     plots.save_figure(fig, f"{family}_predictions", profile.figures_dir)
     return fig
@@ -77,7 +80,7 @@ def ensemble_figures(profile: Profile) -> None:
 def eda(profile: Profile, seed: int) -> list:
     """Random images per class and the mean image of each class (the training file)."""
     (x, y), _ = load_fashion_mnist()
-    drawn = {"eda_sample_grid": plots.sample_grid(x, y, per_class=10, seed=seed),
+    drawn = {"eda_sample_grid": plots.sample_grid(x, y, seed=seed),
              "eda_mean_images": plots.mean_images(x, y)}
     for name, fig in drawn.items():
         plots.save_figure(fig, name, profile.figures_dir)

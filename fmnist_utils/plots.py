@@ -58,7 +58,10 @@ def _image_axes(rows: int, cols: int, cell: float = 0.65):
     return fig, axes
 
 
-def sample_grid(x: np.ndarray, y: np.ndarray, per_class: int = 10, seed: int = 0, cell: float = 0.32):
+SAMPLES_PER_CLASS = 10  # the data figure: examples drawn of each class
+
+
+def sample_grid(x: np.ndarray, y: np.ndarray, per_class: int = SAMPLES_PER_CLASS, seed: int = 0, cell: float = 0.32):
     """One row per class, ``per_class`` random examples each, class name on the left."""
     rng = np.random.default_rng(seed)
     fig, axes = _image_axes(len(CLASS_NAMES), per_class, cell=cell)

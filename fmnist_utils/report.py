@@ -49,6 +49,22 @@ def augmentation(hparams: dict) -> str:
     return listing(parts) if parts else "no augmentation"
 
 
+def recipe_differences(spec: dict, other: dict) -> list[str]:
+    """How a model's training differs from another's, in words ('18 epochs against 30', 'no augmentation against
+    random horizontal flips', 'no flip averaging at test time'); empty when they train alike."""
+    from .names import recipe_name
+
+    a, b = spec["train"], other["train"]
+    found = [f"{recipe_name(spec)[0].lower()}{recipe_name(spec)[1:]} against {recipe_name(other)[0].lower()}"
+             f"{recipe_name(other)[1:]}"] if recipe_name(spec) != recipe_name(other) else []
+    found += [f"{a['epochs']} epochs against {b['epochs']}"] if a["epochs"] != b["epochs"] else []
+    aug, other_aug = augmentation(spec["hparams"]), augmentation(other["hparams"])
+    found += [f"{aug} against {other_aug}"] if aug != other_aug else []
+    if spec.get("tta_flip") != other.get("tta_flip"):
+        found.append("no flip averaging at test time" if other.get("tta_flip") else "flip averaging at test time")
+    return found
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """(1, 'epoch') → '1 epoch'; (3, 'epoch') → '3 epochs'; (2, 'branch', 'branches') → '2 branches'."""
     return f"{count} {word if count == 1 else many or word + 's'}"
@@ -250,7 +266,6 @@ def recipes_table(summary: dict) -> pd.DataFrame:
         extras = ["early stopping" if train.get("patience") is not None else "fixed epochs"]
         extras += ["flip averaging at test time"] if spec.get("tta_flip") else []
         extras += [f"label smoothing {train['label_smoothing']:g}"] if train.get("label_smoothing") else []
-        extras += ["bfloat16"] if train.get("precision", "float32") != "float32" else []
         aug = augmentation(spec["hparams"])
         values = {"optimiser, learning rate": [f"{optimizer} {train['learning_rate']:.2g}"], "schedule": [schedule],
                   "epochs": [str(train["epochs"])], "batch": [str(train["batch_size"])],
@@ -332,7 +347,7 @@ def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
 def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dict]:
     """The ensemble against its best single member and against the ensemble chosen the same way among the
     CNNs that were already trained (no new members): members, training minutes, accuracies and McNemar's
-    test of each row against the published soft vote. Returns the table and the comparisons by row."""
+    test of each row against our soft vote. Returns the table and the comparisons by row."""
     from .claims import compare
     from .ensemble import hard_vote, soft_vote
 
@@ -350,7 +365,7 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
         f"best member ({name(summary, single)})": ("single", 1, minutes["single"], models[single]["val_accuracy"]),
         f"soft vote of {len(without)} CNNs, no new members": ("without", len(without), minutes["without"],
                                                               extra["ensemble_without_new_members"]["val_accuracy"]),
-        f"soft vote of {len(ens['members'])} CNNs (published ensemble)": ("soft", len(ens["members"]), minutes["soft"],
+        f"soft vote of {len(ens['members'])} CNNs (our ensemble)": ("soft", len(ens["members"]), minutes["soft"],
                                                                          ens["val_accuracy"]),
         f"majority vote of the same {len(ens['members'])}": ("hard", len(ens["members"]), minutes["soft"], None)}
     table = {}
@@ -361,9 +376,26 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
 
         table[label] = {"members": members, "train min": f"{mins:.0f}", "val. acc.": pct(val) if val else "—",
                         "test acc.": pct(accuracy),
-                        "vs. published (McNemar)": f"{c.only_a_correct} vs {c.only_b_correct}, "
+                        "vs. the ensemble (McNemar)": f"{c.only_a_correct} vs {c.only_b_correct}, "
                         f"{format_p(c.p_value)}" if c else ""}
     return pd.DataFrame.from_dict(table, orient="index"), comparisons
+
+
+def per_class_table(summary: dict, probs: dict, y_test) -> pd.DataFrame:
+    """Precision, recall and F1 per class (%) of the best single CNN and of the ensemble, and the class the
+    ensemble most often takes each one for, with how many test images."""
+    from .data import CLASS_NAMES
+    from .evaluate import classification_table, confusion
+
+    columns = {}
+    for label, model in (("CNN", summary["best"]["cnn"]), ("ensemble", summary["best"]["ensemble"])):
+        scores = classification_table(y_test, probs[model].argmax(1))
+        for metric, short in (("precision", "P"), ("recall", "R"), ("f1", "F1")):
+            columns[f"{label} {short}"] = [f"{100 * v:.1f}" for v in scores[metric]]
+    errors = confusion(y_test, probs[summary["best"]["ensemble"]].argmax(1))
+    np.fill_diagonal(errors, 0)
+    columns["ensemble mistakes it most for"] = [f"{CLASS_NAMES[row.argmax()]} ({row.max()})" for row in errors]
+    return pd.DataFrame(columns, index=list(CLASS_NAMES))
 
 
 def tuning_space_table() -> pd.DataFrame:

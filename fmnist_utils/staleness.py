@@ -254,6 +254,11 @@ def _same_arrays(a: Path, b: Path) -> bool:
         return sorted(x.files) == sorted(y.files) and all(np.array_equal(x[k], y[k]) for k in x.files)
 
 
+def _unplaced(models: dict) -> dict:
+    """Model entries less where their model is kept: moving a model into the store does not retrain it."""
+    return {name: {k: v for k, v in entry.items() if k != "stored_as"} for name, entry in models.items()}
+
+
 def record_run(profile: Profile, name: str, seconds: float, trained: set[str], inputs: dict,
                previous: dict | None = None) -> None:
     """Record a notebook's run in the step's file, with what a cold run of it costs (``training_run``).
@@ -269,7 +274,7 @@ def record_run(profile: Profile, name: str, seconds: float, trained: set[str], i
     from_cache = {n: e for n, e in models.items() if e.get("family") != "ensemble" and n not in trained_names
                   and e.get("stored_as") not in trained_keys}  # a model may be recorded under another name
     cold = (previous or {}).get("run", {}).get("training_run")
-    if not (cold and (previous.get("inputs") == inputs or previous.get("models", {}) == models)):
+    if not (cold and (previous.get("inputs") == inputs or _unplaced(previous.get("models", {})) == _unplaced(models))):
         cold = None if not from_cache else {
             "seconds": round(seconds + sum(e.get("train_seconds", 0.0) for e in from_cache.values()), 1),
             "models_trained": len(trained) + len(from_cache),

@@ -47,20 +47,21 @@ def check(summary: dict, probs: dict[str, np.ndarray], y_test: np.ndarray) -> li
 FLIPS_ALLOWED = 10  # of the 10,000 test images
 
 
-def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str], int]:
-    """What is wrong with the model store, and how many stored networks were run against their predictions."""
+def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str], int, list[str]]:
+    """What is wrong with the model store, how many stored networks were run against their predictions, and the
+    recorded models it does not hold (``make status`` names the command that stores them)."""
     from .evaluate import predict_proba
     from .models import IMAGE_ARCHITECTURES
     from .train import preprocess
 
     problems = [p for folder in store.stored_folders(profile.store_dir) for p in store.problems(folder)]
-    ran = 0
+    ran, unstored = 0, []
     for name, entry in sorted(summary["models"].items()):
         if entry["family"] == "ensemble":
             continue
         stored = store.of_entry(profile.store_dir, entry)
         if not store.holds(stored):
-            problems.append(f"{name}: not in the model store {profile.store_dir}; `make status` names the command")
+            unstored.append(name)
             continue
         spec = entry["spec"]
         if spec["arch"] == "efficientnet_lite0" or store.problems(stored):
@@ -74,7 +75,7 @@ def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str
         if flips > FLIPS_ALLOWED:
             problems.append(f"{name}: run here, the stored model changes {flips} test predictions of its stored "
                             f"ones (at most {FLIPS_ALLOWED} allowed): {stored} is not the model its results came from")
-    return problems, ran
+    return problems, ran, unstored
 
 
 def main(argv=None) -> None:
@@ -86,7 +87,7 @@ def main(argv=None) -> None:
     probs = results.load_probs(profile.results_dir)
     y_test = load_fashion_mnist()[1][1]
     problems = integrity.consistency_problems(profile.results_dir) + check(summary, probs, y_test)
-    in_store, ran = store_problems(profile, summary, load_fashion_mnist()[1][0])
+    in_store, ran, unstored = store_problems(profile, summary, load_fashion_mnist()[1][0])
     problems += in_store
     for line in problems:
         print("PROBLEM", line)
@@ -95,7 +96,8 @@ def main(argv=None) -> None:
     print(f"{profile.name}: {models - wrong if models else 0} of {models} models' test accuracies "
           f"recompute exactly from {profile.results_dir / results.PROBS}")
     print(f"model store {profile.store_dir}: {len(store.stored_folders(profile.store_dir))} models, "
-          f"{ran} run here against their stored test predictions, {len(in_store)} problems")
+          f"{ran} run here against their stored test predictions, {len(in_store)} problems"
+          + (f"; {len(unstored)} recorded models not stored yet (`make status` names them)" if unstored else ""))
     sys.exit(1 if problems else 0)
 
 

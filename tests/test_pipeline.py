@@ -181,6 +181,10 @@ def test_a_resumed_run_records_the_cold_time_of_all_its_models(tmp_profile):
     trained = {f"/cache/models/{n}--0000/meta.json" for n in models}
     cold = _run_step(tmp_profile, step, 305.0, trained, {"n": 2}, models)
     assert cold["run"]["training_run"] == {"seconds": 305.0, "models_trained": 3}
+    # New code re-executes it from the model store: the entries now say where each model is kept; the cold run stands.
+    stored = {n: {**e, "stored_as": f"{n}-key"} for n, e in models.items()}
+    from_store = _run_step(tmp_profile, step, 9.0, set(), {"n": 3}, stored)
+    assert from_store["run"]["training_run"] == cold["run"]["training_run"]
 
 
 def test_each_run_writes_the_steps_results_whole(tmp_profile):

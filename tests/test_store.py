@@ -1,6 +1,7 @@
 """The model store: a hit trains nothing, a killed retrain resumes from it, a damaged file is named (never trained
 over), `make status` names what it lacks, and a re-execution that reproduces a step keeps its files."""
 
+import re
 import shutil
 
 import numpy as np
@@ -93,3 +94,26 @@ def test_a_run_that_reproduces_its_previous_one_keeps_its_files(tmp_profile):
     results.save_probs(tmp_profile.results_dir, "03_c", {"m": np.eye(10)})
     results.record_notebook(tmp_profile.results_dir, "quick", "03_c", 2.0, 0, {"notebook": "b"})
     assert not staleness.keep_previous_if_unchanged(tmp_profile, "03_c")
+
+
+def test_verify_runs_each_stored_network_against_its_stored_predictions(tmp_profile, synthetic_splits):
+    import io
+
+    from fmnist_utils import verify
+
+    trained = train.fit("m", _spec(), synthetic_splits, tmp_profile.artifacts_dir, verbose=0,
+                        store_dir=tmp_profile.store_dir)
+    evaluate_model(trained, synthetic_splits)
+    entry = {"family": "mlp", "spec": _spec().to_dict(), "stored_as": trained.stored.name}
+    summary = {"models": {"m": entry, "old": {"family": "mlp", "spec": _spec().to_dict()}}}
+    x_test = synthetic_splits["test"][0]
+    assert verify.store_problems(tmp_profile, summary, x_test) == ([], 1, ["old"])
+    kept = store.predictions(trained.stored, dict)
+    buffer = io.BytesIO()  # another model's predictions, recorded as this one's (SHA-256 updated to match)
+    np.savez_compressed(buffer, val=kept["val"], test=np.roll(kept["test"], 1, axis=1).astype(np.float16))
+    (trained.stored / store.PREDICTIONS).write_bytes(buffer.getvalue())
+    record = store.read_record(trained.stored)
+    record["files"][store.PREDICTIONS] = store.sha256(trained.stored / store.PREDICTIONS)
+    (trained.stored / store.RECORD).write_text(__import__("json").dumps(record))
+    problems, _, _ = verify.store_problems(tmp_profile, summary, x_test)
+    assert len(problems) == 1 and re.search(r"changes \d\d+ test predictions", problems[0])
