@@ -19,6 +19,7 @@ from .report import (
     ensemble_rows,
     fig,
     gap,
+    in_words,
     listing,
     minutes,
     pct,
@@ -246,7 +247,8 @@ def _appendix(s, vs, profile):
     demo = json.loads(record.read_text()) if record.is_file() else None
     from .figures import GALLERY_PER_KIND, TOP_CLASSES
 
-    return {"gallery_images": 2 * GALLERY_PER_KIND, "gallery_per_kind": GALLERY_PER_KIND, "gallery_top": TOP_CLASSES,
+    return {"gallery_images": in_words(2 * GALLERY_PER_KIND), "gallery_per_kind": in_words(GALLERY_PER_KIND),
+            "gallery_top": in_words(TOP_CLASSES),
             "predict": (", and `make predict IMAGE=photo.png` prints the three most probable classes of any picture "
                         "(grey, inverted if its background is light, resized to 28×28); for a test sneaker "
                         "dressed as a photograph it prints:" if demo

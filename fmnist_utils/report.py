@@ -65,6 +65,15 @@ def recipe_differences(spec: dict, other: dict) -> list[str]:
     return found
 
 
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                "twelve")
+
+
+def in_words(count: int) -> str:
+    """A small count as a word ('twelve'), a larger one in digits: as running text writes them."""
+    return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else f"{count:,}"
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """(1, 'epoch') → '1 epoch'; (3, 'epoch') → '3 epochs'; (2, 'branch', 'branches') → '2 branches'."""
     return f"{count} {word if count == 1 else many or word + 's'}"
