@@ -22,6 +22,7 @@ from .report import (
     in_words,
     listing,
     minutes,
+    overfitting_table,
     pct,
     plural,
     recipe_differences,
@@ -83,7 +84,7 @@ def report_facts(summary: dict, probs: dict, y_test, profile) -> dict[str, str]:
         return claims.compare(a, b, probs, y_test)
 
     facts = ensemble_facts(summary, probs, y_test)
-    for part in (_overview, _mlps, _cnns, _design, _tuning, _ensemble, _transfer, _discussion, _appendix):
+    for part in (_overview, _mlps, _cnns, _design, _tuning, _ensemble, _transfer, _discussion, _overfitting, _appendix):
         facts.update(part(summary, vs, profile))
     return {k: str(v) for k, v in facts.items()}
 
@@ -206,6 +207,21 @@ def _ensemble(s, *_):
             "ens_new_seeds": plural(len(new), "new seed"), "ens_member_epochs": ens["epochs"],
             "ens_ece": f"{ens['test_ece']:.4f}",
             "member_ece": f"{m[extra['mcnemar_ensemble_vs_single']['single']]['test_ece']:.4f}"}
+
+
+def _overfitting(s, *_):
+    fit = overfitting_table(s)
+
+    def cell(group: str, column: str) -> str:
+        return fit.loc[group, column] if group in fit.index else "—"
+    mlp, cnn = "MLPs, source reports' recipe", "CNNs, our recipe"
+    below = [g.replace(", our", " with our").replace(", source", " with the source") for g in fit.index
+             if fit.loc[g, "gap (points)"].startswith("-")]
+    return {"fit_mlp_source_gap": cell(mlp, "gap (points)").lstrip("+"),
+            "fit_mlp_source_early": cell(mlp, "val. loss lowest before the end"),
+            "fit_cnn_ours_gap": cell(cnn, "gap (points)").lstrip("+"),
+            "fit_cnn_ours_early": cell(cnn, "val. loss lowest before the end"),
+            "fit_below": f"; it even sits below validation accuracy for {listing(below)}" if below else ""}
 
 
 def _transfer(s, vs, *_):

@@ -104,15 +104,17 @@ def learning_curves(long: pd.DataFrame):
     ``long`` is :func:`fmnist_utils.figures.long_histories` output (readable model names).
     """
     data = long[long["metric"].isin(["loss", "accuracy"])]
-    fig, axes = plt.subplots(1, 2, figsize=(WIDTH - 1.6, 2.3))  # the legend takes the rest of the width
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.4))
     for ax, metric in zip(axes, ["loss", "accuracy"], strict=True):
         sns.lineplot(data=data[data["metric"] == metric], x="epoch", y="value", hue="model", style="split",
                      style_order=["validation", "train"], ax=ax, legend=metric == "accuracy")
         ax.set(ylabel=f"{metric} (cross-entropy)" if metric == "loss" else metric)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))  # whole epochs, ticks that do not collide
     percent_axis(axes[1].yaxis)
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
-    fig.tight_layout()
+    handles, labels = axes[1].get_legend_handles_labels()
+    axes[1].get_legend().remove()  # one legend for both panels, below them, outside the data
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, bbox_to_anchor=(0.5, 0))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 

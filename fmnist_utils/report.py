@@ -314,7 +314,9 @@ def ablation_rows(summary: dict, records: list[dict]) -> pd.DataFrame:
         shirt = "" if first or pd.isna(r.get("shirt_p", float("nan"))) else \
             f"{100 * r['shirt_change']:+.2f} ({format_p(r['shirt_p'])})"
         rows[r["ingredient"].replace("cnn_recipe_deep", "CNN-5")] = {
-            "model": name(summary, r["model"]), "val. acc.": pct(r["val_accuracy"]), "change (p)": change,
+            "model": name(summary, r["model"]),
+            "compared with": name(summary, r["compared_with"]) if r.get("compared_with") else "",
+            "val. acc.": pct(r["val_accuracy"]), "change (p)": change,
             "Shirt recall": pct(r["shirt_recall"], 1) if "shirt_recall" in r else "", "Shirt change (p)": shirt,
             "s/epoch": f"{r['seconds_per_epoch']:.0f}"}
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -388,6 +390,33 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
                         "vs. the ensemble (McNemar)": f"{c.only_a_correct} vs {c.only_b_correct}, "
                         f"{format_p(c.p_value)}" if c else ""}
     return pd.DataFrame.from_dict(table, orient="index"), comparisons
+
+
+def overfitting_table(summary: dict) -> pd.DataFrame:
+    """Per family and recipe, from the recorded training histories (medians over the models): the last epoch's
+    training and validation accuracy and loss, and how many models reached their lowest validation loss before
+    their last epoch. Training accuracy is measured with dropout and augmentation on."""
+    from .names import recipe_name
+
+    groups: dict[str, list] = {}
+    for model, h in summary["histories"].items():
+        entry = summary["models"].get(model, {})
+        if entry.get("family") not in ("mlp", "cnn") or not h.get("val_loss"):
+            continue
+        recipe = "our recipe" if recipe_name(entry["spec"]).startswith("Our") else "source reports' recipe"
+        group = f"{entry['family'].upper()}s, {recipe}"
+        groups.setdefault(group, []).append(
+            {"train acc.": h["accuracy"][-1], "val. acc.": h["val_accuracy"][-1], "train loss": h["loss"][-1],
+             "val. loss": h["val_loss"][-1], "early": int(np.argmin(h["val_loss"])) + 1 < len(h["val_loss"])})
+    rows = {}
+    for group, runs in sorted(groups.items()):
+        frame = pd.DataFrame(runs)
+        med = frame.median(numeric_only=True)
+        rows[group] = {"models": len(frame), "train acc.": pct(med["train acc."]), "val. acc.": pct(med["val. acc."]),
+                       "gap (points)": f"{100 * (med['train acc.'] - med['val. acc.']):+.2f}",
+                       "train loss": f"{med['train loss']:.3f}", "val. loss": f"{med['val. loss']:.3f}",
+                       "val. loss lowest before the end": f"{int(frame['early'].sum())} of {len(frame)}"}
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def per_class_table(summary: dict, probs: dict, y_test) -> pd.DataFrame:

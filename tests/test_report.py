@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from fmnist_utils import report
@@ -207,3 +208,31 @@ def test_a_figure_whose_text_would_print_below_7_points_is_refused(tmp_path, mon
 def test_title_block_comes_from_pyproject():
     meta = report.project_metadata()
     assert meta["authors"] and meta["url"].startswith("https://")
+
+
+def test_overfitting_table_takes_medians_per_family_and_recipe_from_the_histories():
+    ours = {"arch": "vgg_bn", "hparams": {}, "train": {"schedule": "cosine", "epochs": 3}}
+    source = {"arch": "mlp", "hparams": {}, "train": {"schedule": "plateau", "epochs": 3, "patience": 2}}
+    models = {"a": {"family": "cnn", "spec": ours}, "b": {"family": "mlp", "spec": source},
+              "c": {"family": "baseline", "spec": source}}
+    histories = {"a": {"accuracy": [0.8, 0.9, 0.95], "val_accuracy": [0.8, 0.9, 0.93], "loss": [0.5, 0.3, 0.2],
+                       "val_loss": [0.5, 0.3, 0.25]},
+                 "b": {"accuracy": [0.8, 0.86], "val_accuracy": [0.85, 0.88], "loss": [0.5, 0.4],
+                       "val_loss": [0.3, 0.35]},
+                 "c": {"accuracy": [0.5], "val_accuracy": [0.5], "loss": [1.0], "val_loss": [1.0]}}
+    table = report.overfitting_table({"models": models, "histories": histories})
+    assert list(table.index) == ["CNNs, our recipe", "MLPs, source reports' recipe"]  # the baseline is no family
+    assert table.loc["CNNs, our recipe", "gap (points)"] == "+2.00"
+    assert table.loc["MLPs, source reports' recipe", "gap (points)"] == "-2.00"  # dropout on while training counts
+    assert table["val. loss lowest before the end"].tolist() == ["0 of 1", "1 of 1"]
+
+
+def test_per_class_table_scores_both_models_and_names_the_commonest_mistake():
+    y = np.repeat(np.arange(10), 10)
+    right = np.eye(10)[y]
+    wrong = right.copy()
+    wrong[:3] = np.eye(10)[6]  # three T-shirts taken for shirts
+    summary = {"best": {"cnn": "cnn", "ensemble": "ens"}}
+    table = report.per_class_table(summary, {"cnn": right, "ens": wrong}, y)
+    assert table.loc["T-shirt/top", "CNN R"] == "100.0" and table.loc["T-shirt/top", "ensemble R"] == "70.0"
+    assert table.loc["T-shirt/top", "ensemble mistakes it most for"] == "Shirt (3)"
