@@ -10,7 +10,6 @@ from __future__ import annotations
 INITIALIZERS = {"He normal": "he_normal", "Glorot uniform": "glorot_uniform", "normal, σ = 1": "poor"}
 # Learning rates tried per optimiser, around each one's usual default; validation picks one.
 LEARNING_RATES = {"sgd": (0.01, 0.03, 0.1), "rmsprop": (3e-4, 1e-3, 3e-3), "adam": (3e-4, 1e-3, 3e-3)}
-OPTIMIZER_NAMES = {"sgd": "SGD, Nesterov momentum 0.9", "rmsprop": "RMSprop", "adam": "Adam"}
 # Per profile: the MLP studies' epochs, and the CNN study's training images and epochs (a CPU budget).
 SETTINGS = {"quick": {"mlp_epochs": 2, "cnn_images": 1000, "cnn_epochs": 1},
             "full": {"mlp_epochs": 6, "cnn_images": 10000, "cnn_epochs": 6}}

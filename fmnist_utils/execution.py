@@ -175,8 +175,9 @@ def remove_leftovers(profile: Profile) -> list[Path]:
     temporary files and folders (``.<name>.<random>.tmp…``) and the connection files and sockets of kernels
     whose process is gone. Called under the profile's lock, so no other run of it is writing them."""
     removed = []
+    stored = sorted(p for p in Path(profile.store_dir).glob("*") if p.is_dir() and not p.name.startswith("."))
     for folder in (profile.notebooks_out_dir, profile.results_dir, profile.figures_dir, profile.report_dir,
-                   profile.artifacts_dir / "models"):
+                   profile.artifacts_dir / "models", profile.store_dir, *stored):  # a store folder's predictions too
         for tmp in Path(folder).glob(".*.tmp*") if Path(folder).is_dir() else []:
             shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
             removed.append(tmp)

@@ -66,10 +66,18 @@ def report_003_targets() -> dict[str, float]:
 
 
 def ensemble_figures(profile: Profile) -> None:
-    """The ensemble's confusion matrix, and test accuracy against training minutes for every single CNN and
-    for the ensemble as it grows."""
+    """The ensemble's confusion matrix, reliability diagram and most confident mistakes, and test accuracy against
+    training minutes for every single CNN and for the ensemble as it grows."""
     summary = results.load_summary(profile.results_dir)
     best_confusion(profile, "ensemble")
+    x_test, y_test = _test_set()
+    probs = results.load_probs(profile.results_dir)[summary["best"]["ensemble"]].astype(np.float32)
+    plots.save_figure(plots.reliability_diagram(evaluate.calibration_bins(y_test, probs)), "ensemble_reliability",
+                      profile.figures_dir)
+    errors = evaluate.most_confident_errors(y_test, probs, n=2 * GALLERY_PER_KIND).index.to_numpy()
+    top = [[(CLASS_NAMES[c], float(probs[i, c])) for c in np.argsort(-probs[i])[:TOP_CLASSES]] for i in errors]
+    plots.save_figure(plots.top3_gallery(x_test[errors], [CLASS_NAMES[y_test[i]] for i in errors], top),
+                      "ensemble_confident_errors", profile.figures_dir)
     growth = pd.DataFrame(summary["extra"]["ensemble_growth"])
     singles = pd.DataFrame({display_name(n): {"minutes": m["train_seconds"] / 60, "accuracy": m["test_accuracy"]}
                             for n, m in summary["models"].items() if m["family"] == "cnn"}).T

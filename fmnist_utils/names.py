@@ -65,16 +65,6 @@ def display_name(model_id: str, epochs: int | None = None) -> str:
     raise KeyError(f"No readable name for model {model_id!r}: add it to fmnist_utils.names.MODEL_NAMES")
 
 
-def names(model_ids, epochs: int | None = None) -> list[str]:
-    return [display_name(m, epochs) for m in model_ids]
-
-
-def rename(text: str) -> str:
-    """Every model id in ``text`` replaced by its readable name (for labels recorded with ids)."""
-    ids = sorted(MODEL_NAMES, key=len, reverse=True)
-    return re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b", lambda m: MODEL_NAMES[m[1]], text)
-
-
 def _units(units) -> str:
     return "-".join(str(u) for u in units)
 

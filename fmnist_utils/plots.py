@@ -150,6 +150,20 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references:
     return fig
 
 
+def reliability_diagram(bins: pd.DataFrame):
+    """Accuracy against confidence in equal-width confidence bins (``evaluate.calibration_bins``); the diagonal is
+    perfect calibration, bars below it are over-confident."""
+    fig, ax = plt.subplots(figsize=(3.4, 3.0))
+    used = bins[bins["count"] > 0]
+    centres, width = (used["lower"] + used["upper"]) / 2, float((bins["upper"] - bins["lower"]).iloc[0])
+    ax.bar(centres, used["accuracy"], width=width * 0.9, color="C0", label="accuracy in the bin")
+    ax.plot([0, 1], [0, 1], "--", color="0.4", linewidth=1, label="perfect calibration")
+    ax.set(xlabel="confidence (top probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
+    ax.legend(frameon=False, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
 def top3_gallery(images: np.ndarray, true: list[str], top3: list[list[tuple[str, float]]], cols: int = 6):
     """Images with the model's three most probable classes and their probabilities under each; the
     title is the true class, green when the first guess is right and red when it is wrong."""

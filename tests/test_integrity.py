@@ -104,9 +104,14 @@ def test_leftovers_of_a_killed_run_are_removed(tmp_profile):
     (model_tmp / "model.keras").write_bytes(b"half")
     kept = tmp_profile.artifacts_dir / "models" / "mlp_a--0123"
     kept.mkdir()
+    stored_tmp, predictions_tmp = tmp_profile.store_dir / ".0123.xyz.tmp", tmp_profile.store_dir / "0123" / ".p.tmp"
+    predictions_tmp.parent.mkdir(parents=True)
+    stored_tmp.mkdir()
+    predictions_tmp.write_bytes(b"half")
     removed = execution.remove_leftovers(tmp_profile)
-    assert notebook_tmp in removed and model_tmp in removed
+    assert {notebook_tmp, model_tmp, stored_tmp, predictions_tmp} <= set(removed)
     assert not notebook_tmp.exists() and not model_tmp.exists() and kept.exists()
+    assert not stored_tmp.exists() and not predictions_tmp.exists() and predictions_tmp.parent.exists()
 
 
 def test_keras_temporary_folders_left_by_a_killed_save_are_removed(tmp_path):
