@@ -223,10 +223,31 @@ def run(profile: Profile) -> dict:
     return report
 
 
+NOTED_FLAGS = {"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16"}
+ONEDNN_BY_DEFAULT = {"avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16"}  # TensorFlow's policy on Linux
+
+
+def machine_line(cpuinfo: str | None = None) -> str:
+    """What the numbers depend on: the CPU's vector flags, the precision training uses, TensorFlow's CPU kernels."""
+    import os
+    from pathlib import Path
+
+    from .precision import resolve
+
+    text = Path("/proc/cpuinfo").read_text() if cpuinfo is None else cpuinfo
+    flags = NOTED_FLAGS & {f for line in text.splitlines() if line.startswith("flags") for f in line.split()}
+    env = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    onednn = env.lower() in ("1", "true") if env else bool(flags & ONEDNN_BY_DEFAULT)
+    return (f"CPU flags: {' '.join(sorted(flags)) or 'none of note'}; precision: {resolve('mixed_bfloat16', text)}; "
+            f"kernels: oneDNN {'on' if onednn else 'off'} "
+            f"({f'TF_ENABLE_ONEDNN_OPTS={env}' if env else 'TensorFlow default for this CPU'})")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Throughput and time-to-accuracy benchmark.")
     parser.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     profile = get_profile(parser.parse_args(argv).profile)
+    print(machine_line())
     r = run(profile)
     t = r["throughput"]
     print(f"throughput: MLP {t['mlp_images_per_s']:.0f} img/s, CNN {t['cnn_images_per_s']:.0f} img/s in float32, "

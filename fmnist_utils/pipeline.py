@@ -45,6 +45,8 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     if if_stale and state == "current":
         print(f"{name}: results current with the code; not rerun")
         return None
+    if state == "blocked":  # an upstream step's file: its own command rewrites it
+        raise SystemExit(f"{name}: {why[0]}")
     if state == "corrupt":
         moved = integrity.set_aside_step(profile.results_dir, name)
         print(f"{name}: {why[0]}; moved aside as {', '.join(relative(p) for p in moved)}; the rerun rewrites it")

@@ -115,3 +115,16 @@ def test_fastest_time_to_accuracy_keeps_the_fastest_run_that_reached_the_target(
 def test_fastest_time_to_accuracy_reports_an_unreached_target_as_none(monkeypatch):
     monkeypatch.setattr(bench, "time_to_accuracy", lambda spec, splits, target, watch: {"seconds_to_target": None})
     assert bench.fastest_time_to_accuracy("spec", {}, 0.92)["seconds_to_target"] is None
+
+
+def test_the_bench_says_which_flags_precision_and_kernels_its_numbers_depend_on(monkeypatch):
+    from fmnist_utils.bench import machine_line
+
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.delenv("FMNIST_PRECISION", raising=False)
+    assert machine_line("flags\t: fpu avx2 avx512f avx512_bf16") == (
+        "CPU flags: avx2 avx512_bf16 avx512f; precision: mixed_bfloat16; kernels: oneDNN on (TensorFlow default "
+        "for this CPU)")
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    line = machine_line("flags\t: fpu avx2")
+    assert line.endswith("precision: float32; kernels: oneDNN on (TF_ENABLE_ONEDNN_OPTS=1)")

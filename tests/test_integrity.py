@@ -175,3 +175,21 @@ def test_the_report_is_not_built_from_results_that_disagree(tmp_profile):
                         cnn_old=np.zeros((4, 10)))
     with pytest.raises(SystemExit, match="'cnn_old' belongs to no entry of 03_c.json"):
         integrity.require_consistent(tmp_profile.results_dir)
+
+
+def test_an_unreadable_upstream_file_is_named_with_its_command_by_status_and_by_the_step(tmp_profile, monkeypatch):
+    monkeypatch.setattr(staleness, "upstream_steps", lambda: {"05_ensemble": ("03_cnn_stages",)})
+    monkeypatch.setattr(staleness, "notebook_names", lambda: ["03_cnn_stages", "05_ensemble"])
+    monkeypatch.setattr(staleness, "input_digests", lambda name, profile: {
+        "upstream": results.load_step(profile.results_dir, "03_cnn_stages", profile.name)})
+    for step in ("03_cnn_stages", "05_ensemble"):
+        results.record_notebook(tmp_profile.results_dir, "quick", step, 1.0, 0, {})
+    results.step_path(tmp_profile.results_dir, "03_cnn_stages").write_text('{"broken')
+    state, why = staleness.step_state("05_ensemble", tmp_profile)
+    assert state == "blocked" and why == [
+        f"{results.step_path(tmp_profile.results_dir, '03_cnn_stages')}: not valid JSON (Unterminated string starting "
+        "at at line 1); `make 03_cnn_stages PROFILE=quick FORCE=1` rewrites it (the old file is kept aside)"]
+    assert "05_ensemble            blocked     " in "\n".join(staleness.status(tmp_profile))
+    monkeypatch.setattr(pipeline, "get_profile", lambda name: tmp_profile)
+    with pytest.raises(SystemExit, match=r"05_ensemble: .*03_cnn_stages\.json: not valid JSON.*make 03_cnn_stages"):
+        pipeline.run_notebook("05_ensemble", "quick")
