@@ -149,6 +149,7 @@ def _cnns(s, vs, *_):
             "cnn2_minutes": minutes(m["cnn_recipe"]["train_seconds"]), "cnn2_vs_lenet": stage3["lenet_bn"].verdict(),
             "cnn2_vs_cnn5_short": stage3["vgg_bn_deep"].verdict(),
             "cnn2_cnn5_short_evidence": stage3["vgg_bn_deep"].evidence(),
+            "cnn2_lenet_evidence": stage3["lenet_bn"].evidence(),
             "ablation_moved": (listing(moved) + "; no other step changed it, and") if moved
             else "no step changed it, and",
             "ablation_shirts": "no" if not shirts else "and " + listing(shirts),

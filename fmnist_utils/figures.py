@@ -36,6 +36,7 @@ def best_confusion(profile: Profile, family: str):
     return fig
 
 
+ENSEMBLE_STEP = "05_ensemble"
 GALLERY_PER_KIND, TOP_CLASSES = 6, 3  # the model at work: right and wrong test images, likeliest classes shown
 
 
@@ -80,7 +81,8 @@ def ensemble_figures(profile: Profile) -> None:
                       "ensemble_confident_errors", profile.figures_dir)
     growth = pd.DataFrame(summary["extra"]["ensemble_growth"])
     singles = pd.DataFrame({display_name(n): {"minutes": m["train_seconds"] / 60, "accuracy": m["test_accuracy"]}
-                            for n, m in summary["models"].items() if m["family"] == "cnn"}).T
+                            for n, m in summary["models"].items()
+                            if m["family"] == "cnn" and m["notebook"] != ENSEMBLE_STEP}).T  # its members: the line
     plots.save_figure(plots.accuracy_vs_minutes(singles, growth, report_003_targets()), "ensemble_frontier",
                       profile.figures_dir)
 

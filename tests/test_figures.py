@@ -22,7 +22,8 @@ def test_redraw_from_results_files_only(tmp_profile):
                          {"members": [1, 2], "added": ["cnn_final", "cnn_ensemble__m00"], "train_minutes": [1.0, 1.5],
                           "val_accuracy": [0.9, 0.92], "test_accuracy": [0.9, 0.915]})
     figures.redraw(tmp_profile)
-    names = {"cnn_best_confusion", "cnn_predictions", "ensemble_best_confusion", "ensemble_frontier"}
+    names = {"cnn_best_confusion", "cnn_predictions", "ensemble_best_confusion", "ensemble_frontier",
+             "ensemble_reliability", "ensemble_confident_errors"}
     written = {p.stem for p in tmp_profile.figures_dir.glob("*.pdf")}
     assert written == names
     first = {p.name: p.read_bytes() for p in tmp_profile.figures_dir.iterdir()}
