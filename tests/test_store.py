@@ -117,3 +117,19 @@ def test_verify_runs_each_stored_network_against_its_stored_predictions(tmp_prof
     (trained.stored / store.RECORD).write_text(__import__("json").dumps(record))
     problems, _, _ = verify.store_problems(tmp_profile, summary, x_test)
     assert len(problems) == 1 and re.search(r"changes \d\d+ test predictions", problems[0])
+
+
+def test_a_bfloat16_network_is_stored_at_half_size_and_predicts_exactly_as_trained(tmp_path, synthetic_splits,
+                                                                                    monkeypatch):
+    from fmnist_utils import precision
+
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda cpuinfo=None: True)
+    spec = ModelSpec("vgg_bn", TrainConfig(epochs=1, batch_size=64, patience=None, precision="mixed_bfloat16"),
+                     {"blocks": [[8], [16]], "dense_units": 32})
+    trained = train.fit("m", spec, synthetic_splits, tmp_path / "cache", verbose=0, store_dir=tmp_path / "store")
+    as_trained = evaluate_model(trained, synthetic_splits)[1]  # the in-memory model's test predictions
+    stored, _, _ = store.load(trained.stored)
+    x_test = train.preprocess("vgg_bn", synthetic_splits["test"][0])
+    assert np.array_equal(results.as_stored(stored.predict(x_test, verbose=0)), results.as_stored(as_trained))
+    cached = tmp_path / "cache" / "models" / f"m--{trained.key}" / "model.keras"  # with optimizer state, not deflated
+    assert (trained.stored / store.MODEL).stat().st_size < 0.4 * cached.stat().st_size
