@@ -47,15 +47,15 @@ def check(summary: dict, probs: dict[str, np.ndarray], y_test: np.ndarray) -> li
 FLIPS_ALLOWED = 10  # of the 10,000 test images
 
 
-def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str], int, list[str]]:
-    """What is wrong with the model store, how many stored networks were run against their predictions, and the
-    recorded models it does not hold (``make status`` names the command that stores them)."""
+def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str], dict[str, int], list[str]]:
+    """What is wrong with the model store, the top-1 changes of each stored network run here against its stored
+    test predictions, and the recorded models the store does not hold (``make status`` names their command)."""
     from .evaluate import predict_proba
     from .models import IMAGE_ARCHITECTURES
     from .train import preprocess
 
     problems = [p for folder in store.stored_folders(profile.store_dir) for p in store.problems(folder)]
-    ran, unstored = 0, []
+    flips_by_model, unstored = {}, []
     for name, entry in sorted(summary["models"].items()):
         if entry["family"] == "ensemble":
             continue
@@ -68,14 +68,15 @@ def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str
             continue  # the transfer models run on ImageNet features: re-executing step 06 checks them
         model = store.load(stored)[0]
         image = spec["arch"] in IMAGE_ARCHITECTURES | {"design_cnn"}
-        mine = predict_proba(model, preprocess("vgg_bn" if image else "mlp", x_test), spec.get("tta_flip", False))
+        mine = results.as_stored(  # float16 like the stored ones: their argmax breaks ties as theirs does
+            predict_proba(model, preprocess("vgg_bn" if image else "mlp", x_test), spec.get("tta_flip", False)))
         kept = store.predictions(stored, lambda: {})["test"]
         flips = int(np.sum(mine.argmax(1) != kept.argmax(1)))
-        ran += 1
+        flips_by_model[name] = flips
         if flips > FLIPS_ALLOWED:
             problems.append(f"{name}: run here, the stored model changes {flips} test predictions of its stored "
                             f"ones (at most {FLIPS_ALLOWED} allowed): {stored} is not the model its results came from")
-    return problems, ran, unstored
+    return problems, flips_by_model, unstored
 
 
 def main(argv=None) -> None:
@@ -87,7 +88,7 @@ def main(argv=None) -> None:
     probs = results.load_probs(profile.results_dir)
     y_test = load_fashion_mnist()[1][1]
     problems = integrity.consistency_problems(profile.results_dir) + check(summary, probs, y_test)
-    in_store, ran, unstored = store_problems(profile, summary, load_fashion_mnist()[1][0])
+    in_store, flips, unstored = store_problems(profile, summary, load_fashion_mnist()[1][0])
     problems += in_store
     for line in problems:
         print("PROBLEM", line)
@@ -96,7 +97,8 @@ def main(argv=None) -> None:
     print(f"{profile.name}: {models - wrong if models else 0} of {models} models' test accuracies "
           f"recompute exactly from {profile.results_dir / results.PROBS}")
     print(f"model store {profile.store_dir}: {len(store.stored_folders(profile.store_dir))} models, "
-          f"{ran} run here against their stored test predictions, {len(in_store)} problems"
+          f"{len(flips)} run here against their stored test predictions (top-1 changes: at most "
+          f"{max(flips.values(), default=0)} of {len(y_test):,}), {len(in_store)} problems"
           + (f"; {len(unstored)} recorded models not stored yet (`make status` names them)" if unstored else ""))
     sys.exit(1 if problems else 0)
 

@@ -107,7 +107,7 @@ def test_verify_runs_each_stored_network_against_its_stored_predictions(tmp_prof
     entry = {"family": "mlp", "spec": _spec().to_dict(), "stored_as": trained.stored.name}
     summary = {"models": {"m": entry, "old": {"family": "mlp", "spec": _spec().to_dict()}}}
     x_test = synthetic_splits["test"][0]
-    assert verify.store_problems(tmp_profile, summary, x_test) == ([], 1, ["old"])
+    assert verify.store_problems(tmp_profile, summary, x_test) == ([], {"m": 0}, ["old"])
     kept = store.predictions(trained.stored, dict)
     buffer = io.BytesIO()  # another model's predictions, recorded as this one's (SHA-256 updated to match)
     np.savez_compressed(buffer, val=kept["val"], test=np.roll(kept["test"], 1, axis=1).astype(np.float16))
