@@ -151,19 +151,25 @@ def status(profile: Profile) -> list[str]:
 def store_status(profile: Profile) -> list[str]:
     """The recorded models that the model store lacks (with the command that trains exactly those: a step's
     other models come from the store) or holds damaged (never retrained over: the fix is named)."""
-    missing, damaged = {}, []
+    missing, older, damaged = {}, {}, []
     for step in results.step_names(profile.results_dir):
         record, problem = results.read_step(profile.results_dir, step)
         for name, entry in (record or {}).get("models", {}).items():
             if entry.get("family") == "ensemble":
                 continue
             stored = store.of_entry(profile.store_dir, entry)
-            if not store.holds(stored):
+            if stored is None:
+                older.setdefault(step, []).append(name)
+            elif not store.holds(stored):
                 missing.setdefault(step, []).append(name)
             else:
                 damaged += store.problems(stored)
+    command = "`make {} PROFILE=" + profile.name + " FORCE=1`"
     lines = [f"model store: {len(names)} of {step}'s models not stored ({', '.join(sorted(names))}); "
-             f"`make {step} PROFILE={profile.name} FORCE=1` trains exactly those" for step, names in missing.items()]
+             f"{command.format(step)} trains exactly those" for step, names in missing.items()]
+    lines += [f"model store: {step} was recorded before the store ({len(names)} model{'s' * (len(names) > 1)}); "
+              f"{command.format(step)} "
+              "stores them, training only those the store lacks" for step, names in older.items()]
     return lines + [f"model store: {p}" for p in damaged]
 
 
