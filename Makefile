@@ -69,8 +69,9 @@ lab: $(STAMP) ## open JupyterLab with this checkout's kernel, "Python (fmnist: <
 $(NOTEBOOKS): | $(STAMP)
 	$(RUN) notebook $@ --profile $(PROFILE) $(if $(FORCE),,--if-stale)
 
-# 05 trains copies of the best CNN of 03 and 04 and ensembles them with every CNN of both. The only place a
-# step's inputs are declared: fmnist_utils.staleness reads these rules (a step is stale when the models it reads change).
+# 04 tunes 03's best CNN; 05 ensembles the CNNs of both. The only place a step's inputs are declared:
+# fmnist_utils.staleness reads these rules (a step is stale when the models it reads change).
+04_hyperband_tuning: 03_cnn_stages
 05_ensemble: 03_cnn_stages 04_hyperband_tuning
 
 retrain: $(NOTEBOOKS) ## rerun, in order, the steps whose results are not current with the code

@@ -10,7 +10,10 @@ import keras
 from keras import layers
 
 
-def augmentation_block(flip: bool = True, shift: float = 0.1, rotation: float = 0.0,
+SHIFT = 0.1  # the default largest shift, a fraction of the image size
+
+
+def augmentation_block(flip: bool = True, shift: float = SHIFT, rotation: float = 0.0,
                        zoom: float = 0.0, erasing: float = 0.0, seed: int | None = None,
                        interpolation: str = "nearest", name: str = "augment") -> keras.Sequential:
     """A composable block of random transforms for 28×28×1 images in [0, 1].

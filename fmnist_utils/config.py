@@ -41,8 +41,8 @@ class Profile:
     tuner_subset: int | None
     tuner_iterations: int
     # Ensemble.
-    ensemble_size: int
-    ensemble_epochs: int  # per member, fixed: a budget in minutes made the members depend on the machine's speed
+    ensemble_size: int  # members in all: copies of the tuned CNN and of the hand-designed one, each on its own recipe
+    ensemble_second_design: int  # how many of them are copies of the design second on validation
     bootstrap_samples: int
     # Output folders.
     figures_dir: Path
@@ -88,8 +88,8 @@ def _profiles() -> dict[str, Profile]:
             tuner_factor=2,
             tuner_subset=1500,
             tuner_iterations=1,
-            ensemble_size=2,
-            ensemble_epochs=1,
+            ensemble_size=3,
+            ensemble_second_design=1,
             bootstrap_samples=200,
             figures_dir=quick_root / "figures",
             results_dir=quick_root / "results",
@@ -110,10 +110,10 @@ def _profiles() -> dict[str, Profile]:
             patience=6,
             tuner_max_epochs=9,
             tuner_factor=3,
-            tuner_subset=8000,
+            tuner_subset=16000,
             tuner_iterations=1,
-            ensemble_size=2,  # independent five-conv seeds (branches of the base added 0.02 validation points)
-            ensemble_epochs=21,  # 2 × 21 epochs: about 24 min, what the 150-min cold run leaves for notebook 05
+            ensemble_size=15,  # report 003's ensemble size
+            ensemble_second_design=5,
             bootstrap_samples=2000,
             figures_dir=ROOT / "figures",
             results_dir=ROOT / "results" / "full",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
+import itertools
 
 import numpy as np
 import pandas as pd
 
-from .evaluate import accuracy
-from .spec import TrainConfig
+from .evaluate import accuracy, log_loss
+from .spec import ModelSpec
 
-MEMBER_STARTS = ("base", "scratch")
 SIZE_ORDERS = 20  # random member orders behind the accuracy-vs-ensemble-size curve
 
 
@@ -50,22 +49,23 @@ def accuracy_by_size(member_probs: np.ndarray, y_true: np.ndarray, n_orders: int
                          "min": accs.min(0), "max": accs.max(0)})
 
 
-def member_config(base: TrainConfig, epochs: int, start: str, branch_lr_factor: float = 0.5) -> TrainConfig:
-    """The training recipe of one member, derived from the base model's recipe ``base``.
+def member_plan(designs: dict[str, tuple[ModelSpec, int]], recorded: dict[str, dict], prefix: str,
+                first_seed: int) -> list[tuple[str, ModelSpec, bool]]:
+    """The members: for each design ``name: (spec, n)``, ``n`` copies of ``spec`` that differ only in their seed.
 
-    ``start="scratch"``: the base recipe from a random initialisation, shortened to ``epochs``.
-    ``start="base"``: a branch from the trained base model — a fresh cosine cycle of ``epochs``
-    epochs without warm-up, peaking at ``branch_lr_factor`` × the base learning rate: high enough
-    to leave the base model's minimum (diversity), low enough to settle within a few epochs
-    (snapshot ensembles, Huang et al. 2017; fast geometric ensembling, Garipov et al. 2018).
-    """
-    if start not in MEMBER_STARTS:
-        raise ValueError(f"Unknown member start {start!r}; known: {MEMBER_STARTS}")
-    cfg = dataclasses.replace(base, epochs=epochs)
-    if start == "base":
-        cfg = dataclasses.replace(cfg, learning_rate=base.learning_rate * branch_lr_factor, schedule="cosine",
-                                  warmup_epochs=0, patience=None)
-    return cfg
+    Copies an earlier step recorded (``recorded``: name → results entry; the same spec but the seed) count first,
+    in the order recorded; the rest are new, named ``<prefix>__<design><k>`` with the seeds from ``first_seed`` on
+    that no copy holds yet. Returns ``(name, spec, new)`` per member, design by design."""
+    plan = []
+    for design, (spec, n) in designs.items():
+        earlier = [(name, ModelSpec.from_dict(entry["spec"])) for name, entry in recorded.items()
+                   if "spec" in entry and entry.get("family") == "cnn"]
+        same = [(name, s) for name, s in earlier if s.replace(seed=spec.seed) == spec][:n]
+        seeds = {s.seed for _, s in same}
+        fresh = (seed for seed in itertools.count(first_seed) if seed not in seeds)
+        plan += [(name, s, False) for name, s in same]
+        plan += [(f"{prefix}__{design}{k:02d}", spec.replace(seed=next(fresh)), True) for k in range(len(same), n)]
+    return plan
 
 
 def greedy_selection(member_probs, y_true: np.ndarray, max_members: int | None = None) -> list[int]:
@@ -76,13 +76,10 @@ def greedy_selection(member_probs, y_true: np.ndarray, max_members: int | None =
     member_probs = np.asarray(member_probs, dtype=np.float64)
     max_members = len(member_probs) if max_members is None else max_members
 
-    def log_loss(probs):
-        return float(-np.mean(np.log(np.clip(probs[np.arange(len(y_true)), y_true], 1e-12, None))))
-
     chosen, total, best = [], np.zeros_like(member_probs[0]), np.inf
     while len(chosen) < max_members:
         candidates = [i for i in range(len(member_probs)) if i not in chosen]
-        losses = [log_loss((total + member_probs[i]) / (len(chosen) + 1)) for i in candidates]
+        losses = [log_loss(y_true, (total + member_probs[i]) / (len(chosen) + 1)) for i in candidates]
         if not candidates or min(losses) >= best:
             break
         best = min(losses)

@@ -71,12 +71,9 @@ class Study:
     splits: dict
     notebook: str
 
-    def run(self, name: str, spec: ModelSpec, family: str, record: bool = True, verbose: int = 2,
-            init: TrainResult | None = None) -> Experiment:
-        """Train (or load) ``spec``, evaluate it, and record it under ``name`` in the registry.
-
-        ``init``: start from this trained model's weights (see :func:`fmnist_utils.train.fit`)."""
-        train = fit(name, spec, self.splits, self.profile.artifacts_dir, verbose=verbose, init=init,
+    def run(self, name: str, spec: ModelSpec, family: str, record: bool = True, verbose: int = 2) -> Experiment:
+        """Train (or load) ``spec``, evaluate it, and record it under ``name`` in the registry."""
+        train = fit(name, spec, self.splits, self.profile.artifacts_dir, verbose=verbose,
                     store_dir=self.profile.store_dir)
         val_probs, test_probs = evaluate_model(train, self.splits)
         entry = registry_entry(family, self.notebook, self.splits["val"][1], val_probs, self.splits["test"][1],
@@ -89,45 +86,29 @@ class Study:
             results.save_probs(self.profile.results_dir, self.notebook, {name: test_probs})
         return Experiment(name, train, entry, val_probs, test_probs)
 
-    def record_ensemble(self, name: str, members: list[Experiment], base_name: str, base_entry: dict,
-                        member_spec: ModelSpec, trained_here: list[Experiment]) -> tuple[dict, np.ndarray]:
-        """Soft-vote ``members`` and record the ensemble; returns its entry and soft-vote test probabilities.
-
-        ``members`` may mix branches of ``base_name`` or new seeds of it (trained with ``member_spec``) and models other
-        notebooks recorded; ``trained_here``: the models this notebook trained, whose test probabilities
-        are stored with the ensemble's. The ensemble's training time is its members' plus, when a branch is
-        among them, its base model's (once)."""
+    def record_ensemble(self, name: str, members: list[Experiment], trained_here: list[Experiment]) -> dict:
+        """Soft-vote ``members`` and record the ensemble (its hard vote too); returns its entry. ``trained_here``: the
+        members this notebook trained, whose test probabilities are stored with the ensemble's."""
         from . import ensemble
 
         member_test = np.stack([m.test_probs for m in members])
         soft_test, soft_val = ensemble.soft_vote(member_test), ensemble.soft_vote([m.val_probs for m in members])
         member_seconds = sum(m.train.train_seconds for m in members)
-        names = [m.name for m in members]
-        branches = [m.name for m in members if m.train.spec.init is not None]
         (_, y_val), (_, y_test) = self.splits["val"], self.splits["test"]
         entry = registry_entry(
             "ensemble", self.notebook, y_val, soft_val, y_test, soft_test,
-            params=sum(m.entry["params"] for m in members), epochs=member_spec.train.epochs,
-            train_seconds=ensemble_seconds(members, base_name, base_entry["train_seconds"]),
-            n_boot=self.profile.bootstrap_samples,
-            spec={**member_spec.to_dict(), "members": len(members), "voting": "soft"})
+            params=sum(m.entry["params"] for m in members), epochs=max(m.train.epochs for m in members),
+            train_seconds=member_seconds, n_boot=self.profile.bootstrap_samples,
+            spec={"members": len(members), "voting": "soft"})
         member_acc = np.array([m.entry["test_accuracy"] for m in members])
-        entry.update(members=names, branches=branches, member_test_accuracy_mean=float(member_acc.mean()),
+        entry.update(members=[m.name for m in members], member_test_accuracy_mean=float(member_acc.mean()),
                      member_test_accuracy_std=float(member_acc.std()),
                      hard_vote_test_accuracy=evaluate.accuracy(y_test, ensemble.hard_vote(member_test)),
-                     base_model=base_name, member_train_seconds=round(member_seconds, 1))
+                     member_train_seconds=round(member_seconds, 1))
         results.record_model(self.profile.results_dir, self.profile.name, name, entry)
         results.save_probs(self.profile.results_dir, self.notebook,
                            {name: soft_test, **{m.name: m.test_probs for m in trained_here}})
-        return entry, soft_test
-
-
-def ensemble_seconds(members: list[Experiment], base_name: str, base_seconds: float) -> float:
-    """Training time of an ensemble: its members' plus, if a branch of ``base_name`` is among them
-    and the base model is not, the base model's (once)."""
-    names = {m.name for m in members}
-    branched = any(m.train.spec.init is not None for m in members)
-    return sum(m.train.train_seconds for m in members) + (base_seconds if branched and base_name not in names else 0.0)
+        return entry
 
 
 def comparison_table(experiments) -> pd.DataFrame:

@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import re
 
-from . import claims
+from . import claims, results
 from .report import (
+    augmentation,
     bench_facts,
     ci,
     ensemble_rows,
     fig,
     gap,
     in_words,
+    ingredient,
     listing,
     minutes,
     overfitting_table,
@@ -137,10 +139,14 @@ def _cnns(s, vs, *_):
         vs("cnn_2conv", best["mlp"])
     stage3 = {i: vs("cnn_recipe", i) for i in ("lenet_bn", "vgg_bn_deep")}
     final_vs_recipe, seed_pair = vs(seeds[0], "cnn_recipe"), vs(*seeds)
-    moved = [f"{r['ingredient'].removeprefix('+ ').replace('cnn_recipe_deep', 'CNN-5')} "
-             f"{claims.step_effect(r['val_change'], r['val_p'])} validation accuracy"
-             for r in significant_steps(ladder)]
-    shirts = [r["ingredient"].removeprefix("+ ") for r in significant_steps(ladder, "shirt")]
+    by_effect: dict[str, list[str]] = {}  # "raised" → the steps that raised validation accuracy
+    for r in significant_steps(ladder):
+        by_effect.setdefault(claims.step_effect(r["val_change"], r["val_p"]), []).append(
+            ingredient(r["ingredient"]).removeprefix("+ "))
+    moved = [f"{listing(steps)} {effect} {'validation accuracy' if not k else 'it'}"
+             for k, (effect, steps) in enumerate(by_effect.items())]
+    shirts = [ingredient(r["ingredient"]).removeprefix("+ ") for r in significant_steps(ladder, "shirt")]
+    preferred = results.best_of({name: m[name] for name in seeds})
     return {"two_vs_one": two_vs_one.verdict(), "two_vs_one_evidence": two_vs_one.evidence(),
             "two_vs_mlp": two_vs_mlp.verdict(), "flips_effect": flips.effect(), "flips_evidence": flips.evidence(),
             "lenet_minutes": minutes(m["lenet_bn"]["train_seconds"]),
@@ -150,14 +156,14 @@ def _cnns(s, vs, *_):
             "cnn2_vs_cnn5_short": stage3["vgg_bn_deep"].verdict(),
             "cnn2_cnn5_short_evidence": stage3["vgg_bn_deep"].evidence(),
             "cnn2_lenet_evidence": stage3["lenet_bn"].evidence(),
-            "ablation_moved": (listing(moved) + "; no other step changed it, and") if moved
-            else "no step changed it, and",
-            "ablation_shirts": "no" if not shirts else "and " + listing(shirts),
+            "ablation_shirts": (f"Only {listing(shirts)} significantly changed" if shirts
+                                else "No step significantly changed"),
             "ablation_in_short": (listing(moved) + "; no other step changed it") if moved
             else "no step changed it",
             "final_vs_cnn2": final_vs_recipe.verdict(), "final_vs_cnn2_evidence": final_vs_recipe.evidence(),
             "seed1_acc": pct(m[seeds[0]]["test_accuracy"]), "seed2_acc": pct(m[seeds[1]]["test_accuracy"]),
-            "seeds_evidence": seed_pair.evidence()}
+            "seeds_evidence": seed_pair.evidence(), "seed_preferred": ("first", "second")[seeds.index(preferred)],
+            "seed_preferred_acc": pct(m[preferred]["test_accuracy"]), "seed_preferred_ci": ci(m[preferred])}
 
 
 def _design(s, vs, *_):
@@ -180,18 +186,22 @@ def _design(s, vs, *_):
 
 
 def _tuning(s, vs, *_):
-    tune, best = s["extra"]["tuning"], s["best"]
-    th = {space: tune[space]["hparams"] for space in ("mlp", "cnn")}
-    tuned = {f: vs(f"{f}_tuned", best[f]) for f in ("mlp", "cnn")}
-    differs = {f: recipe_differences(s["models"][f"{f}_tuned"]["spec"], s["models"][best[f]]["spec"])
-               for f in ("mlp", "cnn")}
+    tune, models = s["extra"]["tuning"], s["models"]
+    th, found = tune["cnn"]["hparams"], tune["cnn"]
+    hand = s["extra"]["mcnemar_tuned_vs_hand_designed"]["hand_designed"]
+    tuned = {"mlp": vs("mlp_tuned", s["best"]["mlp"]), "cnn": vs("cnn_tuned", hand)}
+    searched = {**models["cnn_tuned"]["spec"], "hparams": models[hand]["spec"]["hparams"]}  # augmentation was searched
+    differs = {"mlp": recipe_differences(models["mlp_tuned"]["spec"], models[s["best"]["mlp"]]["spec"]),
+               "cnn": recipe_differences(searched, models[hand]["spec"])}
     notes = [f"the tuned {f.upper()} trained with {listing(d)} for ours" for f, d in differs.items() if d]
+    width = th["blocks"][0][0]
     return {"tune_trials": tune["cnn"]["trials"], "tune_cnn_max_epochs": tune["cnn"]["max_epochs"],
             "tune_cnn_images": f"{tune['cnn']['search_images']:,}",
-            "tuned_mlp_units": "-".join(map(str, th["mlp"]["hidden_units"])),
-            "tuned_cnn_filters1": th["cnn"]["filters1"],
-            "tuned_cnn_kernel": f"{th['cnn']['kernel']}×{th['cnn']['kernel']}",
-            "tuned_cnn_filters": ", ".join(map(str, th["cnn"]["filters"])),
+            "tuned_mlp_units": "-".join(map(str, tune["mlp"]["hparams"]["hidden_units"])),
+            "tuned_cnn_width": width, "tuned_cnn_dense": th["dense_units"], "tuned_cnn_dropout": f"{th['dropout']:.1f}",
+            "tuned_cnn_augment": augmentation(th), "tuned_cnn_lr": f"{found['learning_rate']:.1e}",
+            "tuned_cnn_decay": (f"AdamW weight decay {found['weight_decay']:g}" if found["weight_decay"]
+                                else "no weight decay"),
             "tuned_mlp_vs_ours": tuned["mlp"].verdict(), "tuned_mlp_evidence": tuned["mlp"].evidence(),
             "tuned_cnn_vs_ours": tuned["cnn"].verdict(), "tuned_cnn_evidence": tuned["cnn"].evidence(),
             "tuned_recipe": (f"; {listing(notes)}, so each comparison with our networks tests the search and the "

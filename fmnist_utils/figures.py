@@ -140,7 +140,7 @@ CURVES = "curves:"  # an extra named "curves:<figure>" lists the models of a lea
 FINAL_CURVES = "final_curves"  # the report's learning curves: the best MLP and the best CNN
 
 TUNING_FIGURES = ("cnn",)  # the report shows the CNN search; the MLP search is in notebook 04's table
-TUNING_AXES = {"cnn": ["filters1", "kernel", "pool", "filters2", "filters3", "dropout"],
+TUNING_AXES = {"cnn": ["width", "dense_units", "dropout", "shift", "erasing", "weight_decay"],
                "mlp": ["layers", "units_0", "units_1", "dropout", "learning_rate"]}
 
 

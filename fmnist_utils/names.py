@@ -36,7 +36,8 @@ MODEL_NAMES = {
     "cnn_final": "CNN-5, 30 epochs (ours)",
     "cnn_final_seed2": "CNN-5, 30 epochs, seed 2",
     "cnn_tuned": "Tuned CNN",
-    "cnn_ensemble": "Ensemble",
+    "cnn_ensemble": "Ensemble of all members",
+    "cnn_ensemble_chosen": "Ensemble chosen on validation",
     "lite0_frozen": "EfficientNet-Lite0, frozen",
     "lite0_finetuned": "EfficientNet-Lite0, top fine-tuned",
     "mlp_init_he": "MLP 256, He init",
@@ -50,7 +51,9 @@ MODEL_NAMES = {
     "cnn_average_dropout": "Small CNN, avg pool, dropout",
     "cnn_average_batchnorm": "Small CNN, avg pool, BN",
 }
-MEMBER = re.compile(r"^(?P<ensemble>\w+)__m(?P<index>\d+)$")  # a member an ensemble step trained itself
+# A member an ensemble step trained itself: a copy of one of its designs, numbered within it.
+MEMBER = re.compile(r"^(?P<ensemble>\w+?)__(?P<design>[a-z]+)(?P<index>\d+)$")
+MEMBER_DESIGNS = {"tuned": "Tuned CNN", "hand": "CNN-5"}
 
 
 def display_name(model_id: str, epochs: int | None = None) -> str:
@@ -59,9 +62,11 @@ def display_name(model_id: str, epochs: int | None = None) -> str:
     if model_id in MODEL_NAMES:
         return MODEL_NAMES[model_id]
     member = MEMBER.match(model_id)
-    if member:
-        schedule = f", {epochs} epochs" if epochs else ""
-        return f"CNN-5{schedule}, new seed {int(member['index']) + 1}"
+    if member and member["design"] == "m":  # the members of the ensemble published before the two designs
+        return f"CNN-5{f', {epochs} epochs' if epochs else ''}, new seed {int(member['index']) + 1}"
+    if member and member["design"] in MEMBER_DESIGNS:
+        schedule = f", {epochs} epochs" if epochs and member["design"] == "hand" else ""
+        return f"{MEMBER_DESIGNS[member['design']]}{schedule}, copy {int(member['index']) + 1}"
     raise KeyError(f"No readable name for model {model_id!r}: add it to fmnist_utils.names.MODEL_NAMES")
 
 

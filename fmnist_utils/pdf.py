@@ -13,8 +13,8 @@ from pathlib import Path
 from . import atomic, integrity, results
 from .config import ROOT, Profile, get_profile
 from .execution import REPORT_NOTEBOOK, execute, relative
-from .facts import fill
-from .report import LATEX_FIGURES, take_facts
+from .facts import fill, report_facts
+from .report import LATEX_FIGURES
 
 REPORT_TEMPLATE_DIR = ROOT / "report" / "template"
 
@@ -42,7 +42,7 @@ def build_report(profile_name: str) -> Path:
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
-    facts = take_facts(nb)
+    facts = text_facts(profile)
     for cell in nb.cells:  # the text's {{placeholders}}; the notebook-only introduction shows them unfilled
         if cell.cell_type == "markdown" and "notebook-only" not in cell.metadata.get("tags", []):
             cell.source = fill(cell.source, facts)
@@ -62,6 +62,14 @@ def build_report(profile_name: str) -> Path:
     return target
 
 
+def text_facts(profile: Profile) -> dict[str, str]:
+    """The words of the text's ``{{placeholders}}``, from the results files (the report notebook only lists them)."""
+    from .data import load_fashion_mnist
+
+    summary = results.load_summary(profile.results_dir, profile.name)
+    return report_facts(summary, results.load_probs(profile.results_dir), load_fashion_mnist()[1][1], profile)
+
+
 # What nbconvert's PDF route runs, and the Debian packages that provide it.
 PDF_TOOLS = {"xelatex": "texlive-xetex texlive-fonts-recommended texlive-plain-generic", "pandoc": "pandoc"}
 
@@ -79,16 +87,15 @@ REPORT_TITLE = "Fashion-MNIST on a CPU: MLPs, CNNs, Hyperband and an ensemble"
 
 
 def title_block(profile: Profile) -> dict:
-    """The title page's facts: authors and the link to the code (pyproject.toml), the commit and date of the results."""
+    """The title page's facts: authors and the link to the code (pyproject.toml), and the date of the results (their
+    commits are in the results files and `make status`, not in the reader's way)."""
     import datetime as dt
 
     from .report import project_metadata
 
     meta, summary = project_metadata(), results.load_summary(profile.results_dir, profile.name)
     created = dt.datetime.fromisoformat(summary["created"])
-    commits = sorted({c for c in summary["git_commits"].values() if c})
     return {"title": REPORT_TITLE, "authors": [{"name": a} for a in meta["authors"]], "code_url": meta["url"],
-            "commit": f"results of commit{'s' if len(commits) > 1 else ''} {' and '.join(commits)}",
             "date": f"{created.day} {created:%B %Y}", "created": summary["created"]}
 
 

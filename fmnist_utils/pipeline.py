@@ -53,12 +53,12 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     target = profile.notebooks_out_dir / source.name
     inputs = staleness.input_digests(name, profile)
-    before = staleness.trained_artifacts(profile.artifacts_dir)
+    before = staleness.trained_artifacts(profile)
     marker = staleness.RunMarker(profile, name)
     marker.start()
     previous = staleness.start_afresh(profile, name)
     seconds = execute(source, target, profile)
-    trained = staleness.trained_artifacts(profile.artifacts_dir) - before
+    trained = staleness.trained_artifacts(profile) - before
     staleness.record_run(profile, name, seconds, trained, inputs, previous)
     if staleness.keep_previous_if_unchanged(profile, name):
         print(f"{name}: the same results as its previous run: its files are kept as they were")

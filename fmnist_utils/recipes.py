@@ -44,5 +44,6 @@ def smoothed(recipe: TrainConfig, amount: float = LABEL_SMOOTHING) -> TrainConfi
 
 
 def retrain(recipe: TrainConfig, found: TrainConfig) -> TrainConfig:
-    """``recipe`` with the learning rate of a searched configuration ``found`` (its peak, for a schedule)."""
-    return dataclasses.replace(recipe, learning_rate=found.learning_rate)
+    """``recipe`` with the options a search chose in ``found``: learning rate (the peak, for a schedule) and
+    weight decay."""
+    return dataclasses.replace(recipe, learning_rate=found.learning_rate, weight_decay=found.weight_decay)

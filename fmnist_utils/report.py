@@ -29,17 +29,15 @@ def ci(entry: dict, digits: int = 2) -> str:
     return f"{100 * lo:.{digits}f}–{100 * hi:.{digits}f}%"
 
 
-# augment.augmentation_block's default shift (not imported: that would load Keras into the report; a test pins it).
-BLOCK_DEFAULT_SHIFT = 0.1
-
-
 def augmentation(hparams: dict) -> str:
     """A model's ``augment`` hyper-parameter in words, e.g. 'random horizontal flips'."""
+    from .augment import SHIFT  # the block's default, for specs that leave it out
+
     aug = hparams.get("augment")
     if not aug:
         return "no augmentation"
     parts = ["random horizontal flips"] if aug.get("flip", True) else []
-    shift = aug.get("shift", BLOCK_DEFAULT_SHIFT)
+    shift = aug.get("shift", SHIFT)
     if shift:
         pixels = shift * IMAGE_SHAPE[1]  # a fraction of the image width
         parts.append(f"shifts of up to {pixels:.0f} pixels" if abs(pixels - round(pixels)) < 1e-6
@@ -103,25 +101,10 @@ def show(markdown: str, latex: str | None = None) -> None:
     display(bundle, raw=True)
 
 
-FACTS_MIMETYPE = "application/vnd.fmnist.report-facts+json"  # how the PDF build finds the facts in the notebook
-
-
 def show_facts(facts: dict[str, str]) -> None:
-    """Hand the text's facts to the PDF build (:func:`fmnist_utils.pdf.build_report` fills the Markdown cells'
-    ``{{placeholders}}`` with them) and list them in Jupyter."""
+    """List the text's facts in Jupyter: each ``{{placeholder}}`` with the words the PDF build puts there."""
     rows = "\n".join(f"| `{{{{{k}}}}}` | {v} |" for k, v in facts.items())
-    display({FACTS_MIMETYPE: facts, "text/markdown": f"| placeholder | text |\n| --- | --- |\n{rows}"}, raw=True)
-
-
-def take_facts(nb) -> dict[str, str]:
-    """The facts :func:`show_facts` displayed in an executed notebook, removed from its outputs."""
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            if FACTS_MIMETYPE in output.get("data", {}):
-                cell.outputs.remove(output)
-                return dict(output["data"][FACTS_MIMETYPE])
-    raise ValueError("The report notebook displayed no facts (fmnist_utils.report.show_facts): its text cannot be "
-                     "filled in.")
+    display({"text/markdown": f"| placeholder | text |\n| --- | --- |\n{rows}"}, raw=True)
 
 
 def latex_escape(text: str) -> str:
@@ -240,8 +223,8 @@ def architecture_table(summary: dict) -> pd.DataFrame:
 
     rows = {}
     by_family_then_size = lambda m: (m["spec"]["arch"] not in ("linear", "mlp"), m["params"])  # noqa: E731
-    for m in sorted(summary["models"].values(), key=by_family_then_size):
-        if m["family"] == "ensemble" or m["spec"]["arch"].startswith("design_"):
+    for m in sorted((m for m in summary["models"].values() if m["family"] != "ensemble"), key=by_family_then_size):
+        if m["spec"]["arch"].startswith("design_"):
             continue  # the design studies' networks are described where they are shown
         spec = m["spec"]
         row = rows.setdefault(network(spec), {"layers": layers(spec, activation=False),
@@ -268,7 +251,8 @@ def recipes_table(summary: dict) -> pd.DataFrame:
         if m["family"] == "ensemble" or recipe_name(m["spec"]) in SIDE_STUDIES:
             continue
         spec, train = m["spec"], m["spec"]["train"]
-        optimizer = "AdamW" if train.get("weight_decay") else "Adam"
+        optimizer = (f"Adam {train['learning_rate']:.2g}" if not train.get("weight_decay")
+                     else f"AdamW {train['learning_rate']:.2g}, decay {train['weight_decay']:g}")
         schedule = (f"{plural(train['warmup_epochs'], 'warm-up epoch')}, cosine decay" if train["schedule"] == "cosine"
                     and train.get("warmup_epochs") else "cosine decay" if train["schedule"] == "cosine"
                     else "halved on plateau" if train["schedule"] == "plateau" else "constant")
@@ -276,7 +260,7 @@ def recipes_table(summary: dict) -> pd.DataFrame:
         extras += ["flip averaging at test time"] if spec.get("tta_flip") else []
         extras += [f"label smoothing {train['label_smoothing']:g}"] if train.get("label_smoothing") else []
         aug = augmentation(spec["hparams"])
-        values = {"optimiser, learning rate": [f"{optimizer} {train['learning_rate']:.2g}"], "schedule": [schedule],
+        values = {"optimiser, learning rate": [optimizer], "schedule": [schedule],
                   "epochs": [str(train["epochs"])], "batch": [str(train["batch_size"])],
                   "augmentation": [] if aug == "no augmentation" else aug.replace(" and ", ", ").split(", "),
                   "also": extras}
@@ -303,6 +287,14 @@ def stopped_early(summary: dict, ids) -> list[str]:
             and models[i]["epochs"] < models[i]["spec"]["train"]["epochs"]]
 
 
+def ingredient(step: str) -> str:
+    """An ablation step in words: '+ a longer schedule for cnn_recipe_deep' → '+ a longer schedule for CNN-5'."""
+    from .names import display_name
+
+    words, _, model_id = step.rpartition(" for ")
+    return f"{words} for {display_name(model_id).split(',')[0]}" if words else step
+
+
 def ablation_rows(summary: dict, records: list[dict]) -> pd.DataFrame:
     """Notebook 03's recipe ladder for a reader: each step's change on the validation images, tested."""
     from .claims import format_p
@@ -313,7 +305,7 @@ def ablation_rows(summary: dict, records: list[dict]) -> pd.DataFrame:
         change = "" if first else f"{100 * r['val_change']:+.2f} ({format_p(r['val_p'])})"
         shirt = "" if first or pd.isna(r.get("shirt_p", float("nan"))) else \
             f"{100 * r['shirt_change']:+.2f} ({format_p(r['shirt_p'])})"
-        rows[r["ingredient"].replace("cnn_recipe_deep", "CNN-5")] = {
+        rows[ingredient(r["ingredient"])] = {
             "model": name(summary, r["model"]),
             "compared with": name(summary, r["compared_with"]) if r.get("compared_with") else "",
             "val. acc.": pct(r["val_accuracy"]), "change (p)": change,

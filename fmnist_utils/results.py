@@ -65,7 +65,16 @@ def hardware() -> dict:
     except (ValueError, OSError, AttributeError):
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gib, "machine": platform.machine(),
-            "accelerator": "none (CPU only)"}
+            "accelerator": accelerator()}
+
+
+def accelerator(driver: Path = Path("/proc/driver/nvidia/gpus")) -> str:
+    """The NVIDIA GPUs the machine has (what its driver lists), or none: read without loading TensorFlow."""
+    names = []
+    for info in sorted(driver.glob("*/information")):
+        model = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines() if line.startswith("Model")]
+        names += model or ["NVIDIA GPU"]
+    return ", ".join(names) if names else "none (CPU only)"
 
 
 def versions() -> dict:

@@ -1,5 +1,5 @@
 """One typed object for one idea: :class:`ModelSpec` says everything that determines a trained model
-(architecture, hyper-parameters, training recipe, seed, parent model) and how it is evaluated
+(architecture, hyper-parameters, training recipe, seed) and how it is evaluated
 (test-time flip averaging). Its training part hashes to the model's cache key; ``to_dict`` is what the
 results files record and ``from_dict`` reads it back, so no caller rebuilds or digs in a dict.
 """
@@ -31,10 +31,11 @@ class TrainConfig:
     weight_decay: float = 0.0  # > 0 switches Adam to AdamW
     precision: str = "float32"  # or "mixed_bfloat16" (fmnist_utils.precision; float32 where bf16 is slow)
     label_smoothing: float = 0.0  # the target puts this much mass uniformly on the ten classes
+    ema: float = 0.0  # > 0: the trained weights are their exponential moving average with this momentum
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
-        for name in ("precision", "label_smoothing"):  # options added later: at their defaults, left out,
+        for name in ("precision", "label_smoothing", "ema"):  # options added later: at their defaults, left out,
             if values[name] == _DEFAULTS[name]:       # so the cache keys of earlier models stay as they were
                 del values[name]
         return values
@@ -49,15 +50,13 @@ _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-    """A model to train and evaluate. ``init`` is the cache key of a trained model of the same
-    architecture whose weights this one starts from (set by :func:`fmnist_utils.train.fit`)."""
+    """A model to train (from a random initialisation) and evaluate."""
 
     arch: str
     train: TrainConfig
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     seed: int = SEED
     tta_flip: bool = False
-    init: str | None = None
 
     def __post_init__(self):
         if not isinstance(self.train, TrainConfig):
@@ -66,10 +65,7 @@ class ModelSpec:
 
     def training_dict(self) -> dict:
         """What determines the trained weights (not ``tta_flip``, which only changes evaluation)."""
-        payload = {"arch": self.arch, "hparams": self.hparams, "train": self.train.to_dict(), "seed": self.seed}
-        if self.init is not None:
-            payload["init"] = self.init
-        return payload
+        return {"arch": self.arch, "hparams": self.hparams, "train": self.train.to_dict(), "seed": self.seed}
 
     def to_dict(self) -> dict:
         return {**self.training_dict(), "tta_flip": self.tta_flip}

@@ -203,10 +203,11 @@ class RunMarker:
         return not (isinstance(pid, int) and Path(f"/proc/{pid}").exists())
 
 
-def trained_artifacts(artifacts_dir: Path) -> set[str]:
+def trained_artifacts(profile: Profile) -> set[str]:
     """Cached models and finished tuner trials: what a run adds tells how much it trained."""
-    return {str(p) for pattern in ("models/*/meta.json", "tuner/*/trial_*/trial.json")
-            for p in Path(artifacts_dir).glob(pattern)}
+    return {str(p) for folder, pattern in ((profile.artifacts_dir, "models/*/meta.json"),
+                                           (profile.store_dir, "tuner/*/trial_*/trial.json"))
+            for p in Path(folder).glob(pattern)}
 
 
 def start_afresh(profile: Profile, name: str) -> dict | None:

@@ -68,9 +68,11 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int):
         )
     elif cfg.schedule not in ("constant", "plateau"):
         raise ValueError(f"Unknown schedule {cfg.schedule!r}")
+    # Keras' fit swaps the averaged weights in when training ends (optimizer.finalize_variable_values).
+    average = {"use_ema": True, "ema_momentum": cfg.ema} if cfg.ema else {}
     if cfg.weight_decay:
-        return keras.optimizers.AdamW(lr, weight_decay=cfg.weight_decay)
-    return keras.optimizers.Adam(lr)
+        return keras.optimizers.AdamW(lr, weight_decay=cfg.weight_decay, **average)
+    return keras.optimizers.Adam(lr, **average)
 
 
 def make_callbacks(cfg: TrainConfig) -> list:
@@ -115,20 +117,13 @@ def compile_model(model, cfg: TrainConfig, steps_per_epoch: int):
 
 
 def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose: int = 2,
-        init: TrainResult | None = None, store_dir: str | Path | None = None) -> TrainResult:
+        store_dir: str | Path | None = None) -> TrainResult:
     """Train ``spec`` on ``splits["train"]``, validating on ``splits["val"]``.
 
     ``splits`` holds uint8 ``(x, y)`` pairs; preprocessing follows the architecture. The test
     split is never touched here. Returns the trained model from the training cache or the model store
     (``store_dir``) when either holds this key, and trains it only when neither does.
-    ``init`` starts from a trained model's weights (same architecture) instead of a random
-    initialisation; its cache key becomes part of this model's spec and key.
     """
-    if init is not None:
-        if (init.spec.arch, init.spec.hparams) != (spec.arch, spec.hparams):
-            raise ValueError(f"{name}: cannot start from {init.name!r}, a different architecture "
-                             f"({init.spec.arch} {init.spec.hparams} vs {spec.arch} {spec.hparams})")
-        spec = spec.replace(init=init.key)
     (x_tr, y_tr), (x_val, y_val) = splits["train"], splits["val"]
     key = spec.cache_key(fingerprint(x_tr, y_tr, x_val, y_val))
     folder = Path(cache_dir) / "models" / f"{name}--{key}"
@@ -142,8 +137,6 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
     cfg = spec.train
     with precision.policy(cfg.precision) as resolved:
         model = build_model(spec.arch, **spec.hparams)
-        if init is not None:
-            model.set_weights(init.model.get_weights())  # BatchNorm statistics included
         steps = int(np.ceil(len(y_tr) / cfg.batch_size))
         compile_model(model, cfg, steps)
         start = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Hyperband search (keras-tuner) over report 003's MLP and CNN spaces.
+"""Hyperband search (keras-tuner) over report 003's MLP space and around our own CNN.
 
 A *space* maps keras-tuner's ``hp`` to a :class:`~fmnist_utils.spec.ModelSpec` (a one-epoch constant
 learning-rate recipe carrying the tuned rate), so the best trial becomes an ordinary model for
@@ -19,10 +19,12 @@ import math
 import os
 import time
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
 from .config import PROFILE_NAMES, SEED, Profile, get_profile
+from .recipes import CNN_PRECISION
 from .spec import CACHE_VERSION, ModelSpec, TrainConfig
 from .train import compile_model, preprocess
 
@@ -35,39 +37,52 @@ def mlp_space(hp):
     n = hp.Int("layers", 2, MAX_LAYERS)
     units = [hp.Choice(f"units_{i}", MLP_UNITS) for i in range(MAX_LAYERS)][:n]
     hparams = {"hidden_units": units, "dropout": hp.Choice("dropout", [0.0, 0.1, 0.2, 0.3])}
-    return "mlp", hparams, hp.Choice("learning_rate", [1e-2, 1e-3, 1e-4])
+    return "mlp", hparams, {"learning_rate": hp.Choice("learning_rate", [1e-2, 1e-3, 1e-4])}
+
+
+# Our CNN-5 (notebook 03's best design: conv w | conv 2w ×2 | conv 4w ×2, each block pooled, a dense head), with
+# left-right flips as in its recipe; the search decides its width, head, regularisation and learning rate.
+CNN_WIDTHS = [16, 24, 32]  # at most CNN-5's cost: the ensemble trains 15 copies of the tuned design
 
 
 def cnn_space(hp):
-    """First filters {16, 32}, kernel {3, 5}, first pool {2, 4}, three later blocks of
-    {32, 64, 128} filters, dropout 0–0.5, learning rate 1e-4–1e-2 (log scale)."""
-    hparams = {
-        "filters1": hp.Choice("filters1", [16, 32]),
-        "kernel": hp.Choice("kernel", [3, 5]),
-        "pool": hp.Choice("pool", [2, 4]),
-        "filters": [hp.Choice(f"filters{i}", [32, 64, 128]) for i in (2, 3, 4)],
-        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1),
-    }
-    return "tunable_cnn", hparams, hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")
+    """Our five-conv CNN: width w ∈ {16, 24, 32} (blocks w | 2w, 2w | 4w, 4w), dense head {128, 256, 512}, dropout
+    0.1–0.5, shifts {0, 10%}, random erasing {0, 0.25}, AdamW weight decay {0, 0.01, 0.05}, learning rate
+    5e-4–5e-3 (log scale)."""
+    w = hp.Choice("width", CNN_WIDTHS)
+    augment = {"flip": True, "shift": hp.Choice("shift", [0.0, 0.1])}
+    erasing = hp.Choice("erasing", [0.0, 0.25])
+    if erasing:
+        augment["erasing"] = erasing
+    hparams = {"augment": augment, "blocks": [[w], [2 * w, 2 * w], [4 * w, 4 * w]],
+               "dense_units": hp.Choice("dense_units", [128, 256, 512]),
+               "dropout": hp.Float("dropout", 0.1, 0.5, step=0.1), "first_bn": False}
+    train = {"weight_decay": hp.Choice("weight_decay", [0.0, 0.01, 0.05]),
+             "learning_rate": hp.Float("learning_rate", 5e-4, 5e-3, sampling="log"), "precision": CNN_PRECISION}
+    return "vgg_bn", hparams, train
 
 
 SPACES = {"mlp": mlp_space, "cnn": cnn_space}
 
 
 def spec_from_hp(space: str, hp) -> ModelSpec:
-    arch, hparams, learning_rate = SPACES[space](hp)
-    return ModelSpec(arch, TrainConfig(epochs=1, learning_rate=learning_rate, schedule="constant"), hparams=hparams)
+    """A trial as a one-epoch, constant-rate spec: its architecture and the recipe options it searched."""
+    arch, hparams, train = SPACES[space](hp)
+    return ModelSpec(arch, TrainConfig(epochs=1, schedule="constant", **train), hparams=hparams)
 
 
 def make_hypermodel(space: str):
     import keras_tuner as kt
 
+    from . import precision
     from .models import build_model
 
     class SpaceHyperModel(kt.HyperModel):
         def build(self, hp):
             spec = spec_from_hp(space, hp)
-            return compile_model(build_model(spec.arch, **spec.hparams), spec.train, 1)
+            with precision.policy(spec.train.precision):
+                model = build_model(spec.arch, **spec.hparams)
+            return compile_model(model, spec.train, 1)
 
     return SpaceHyperModel(name=f"{space}_space")
 
@@ -89,11 +104,19 @@ def _score(value) -> str:
 
 
 def tuner_directory(profile: Profile) -> str:
-    return str(profile.artifacts_dir / "tuner")
+    """In the model store: a finished search reopens on any machine without training a trial."""
+    return str(profile.store_dir / "tuner")
+
+
+def drop_checkpoints(tuner) -> None:
+    """A finished search needs its trials' scores and hyper-parameters, not their weights (Hyperband resumes a
+    promoted trial from them only while the search runs): dropping them keeps the store small."""
+    for weights in Path(tuner.project_dir).glob("trial_*/checkpoint*"):
+        weights.unlink()
 
 
 def make_tuner(space: str, profile: Profile, seed: int = SEED, directory: str | None = None):
-    """A Hyperband tuner whose state lives in ``<artifacts>/tuner/<space>-v<CACHE_VERSION>`` (resumable).
+    """A Hyperband tuner whose state lives in ``<store>/tuner/<space>-v<CACHE_VERSION>`` (resumable).
 
     The cache version in the name means a change that invalidates stored models also starts a new search.
     Each finished trial prints one progress line (n of at most N, best so far), tagged with this
@@ -134,7 +157,7 @@ def search_data(space: str, splits: dict, profile: Profile, seed: int = SEED):
     if profile.tuner_subset and profile.tuner_subset < len(y):
         _, keep = stratified_split(y, val_size=profile.tuner_subset, seed=seed)
         x, y = x[keep], y[keep]
-    arch = "mlp" if space == "mlp" else "tunable_cnn"
+    arch = "mlp" if space == "mlp" else "vgg_bn"
     x_val, y_val = splits["val"]
     return (preprocess(arch, x), y), (preprocess(arch, x_val), y_val)
 
@@ -151,6 +174,8 @@ def run_search(space: str, splits: dict, profile: Profile, seed: int = SEED, ver
         # Hyperband continues a promoted trial from its weights with a fresh optimizer, by design.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         tuner.search(x, y, validation_data=(x_val, y_val), batch_size=128, callbacks=[stop], verbose=verbose)
+    if os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief":  # a worker's search may end before the others'
+        drop_checkpoints(tuner)
     return tuner
 
 

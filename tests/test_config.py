@@ -22,7 +22,7 @@ def test_full_outputs_are_the_published_folders():
 def test_quick_is_smaller_than_full():
     quick, full = config.get_profile("quick"), config.get_profile("full")
     assert quick.train_subset < 54000 and full.train_subset is None
-    assert quick.ensemble_size <= full.ensemble_size and quick.ensemble_epochs < full.ensemble_epochs
+    assert quick.ensemble_size <= full.ensemble_size and full.ensemble_second_design < full.ensemble_size
     assert quick.cnn_epochs <= 2 and quick.mlp_epochs <= 2
 
 

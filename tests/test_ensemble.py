@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fmnist_utils import ensemble
-from fmnist_utils.spec import TrainConfig
+from fmnist_utils.spec import ModelSpec, TrainConfig
 
 # Three members, three images, three classes.
 MEMBERS = np.array([
@@ -37,22 +37,27 @@ def test_accuracy_by_size():
     assert min(single_accs) <= table.iloc[0]["mean"] <= max(single_accs)
 
 
-BASE_RECIPE = {"epochs": 12, "batch_size": 128, "learning_rate": 2e-3, "schedule": "cosine", "warmup_epochs": 1,
-               "patience": None, "weight_decay": 0.0}
+SPEC = ModelSpec("vgg_bn", TrainConfig(epochs=30), {"dense_units": 256}, seed=42)
 
 
-def test_scratch_members_repeat_the_base_recipe_shortened():
-    cfg = ensemble.member_config(TrainConfig.from_dict(BASE_RECIPE), 4, "scratch")
-    assert cfg.to_dict() == {**BASE_RECIPE, "epochs": 4}
+def _entry(spec, family="cnn"):
+    return {"family": family, "spec": spec.to_dict()}
 
 
-def test_branch_members_restart_a_cosine_cycle_at_a_lower_peak():
-    plateau = TrainConfig.from_dict({**BASE_RECIPE, "schedule": "plateau", "patience": 5})
-    cfg = ensemble.member_config(plateau, 4, "base", branch_lr_factor=0.25)
-    assert (cfg.epochs, cfg.schedule, cfg.warmup_epochs, cfg.patience) == (4, "cosine", 0, None)
-    assert cfg.learning_rate == pytest.approx(5e-4) and cfg.batch_size == 128
-    with pytest.raises(ValueError, match="member start"):
-        ensemble.member_config(TrainConfig.from_dict(BASE_RECIPE), 4, "pretrained")
+def test_member_plan_counts_earlier_copies_and_gives_new_ones_free_seeds():
+    other = SPEC.replace(hparams={"dense_units": 128})
+    recorded = {"hand": _entry(SPEC), "hand_seed2": _entry(SPEC.replace(seed=1000)), "other": _entry(other),
+                "an_mlp": _entry(SPEC.replace(seed=7), family="mlp")}
+    plan = ensemble.member_plan({"hand": (SPEC, 4), "wide": (other, 1)}, recorded, "ens", first_seed=1000)
+    assert [(name, spec.seed, new) for name, spec, new in plan] == [
+        ("hand", 42, False), ("hand_seed2", 1000, False), ("ens__hand02", 1001, True), ("ens__hand03", 1002, True),
+        ("other", 42, False)]
+    assert all(spec.replace(seed=SPEC.seed) == SPEC for _, spec, _ in plan[:4])
+
+
+def test_member_plan_takes_no_more_earlier_copies_than_asked():
+    recorded = {f"copy{i}": _entry(SPEC.replace(seed=i)) for i in range(3)}
+    assert [name for name, *_ in ensemble.member_plan({"d": (SPEC, 2)}, recorded, "ens", 0)] == ["copy0", "copy1"]
 
 
 def _one_hot_noise(y, flip, rng):

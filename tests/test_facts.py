@@ -31,13 +31,10 @@ def test_groups_list_each_study_once_in_order():
     assert ids == ["m1", "m2", "m3"] and group == {"m1": "a", "m2": "a", "m3": "b"}
 
 
-def test_the_pdf_build_takes_the_facts_out_of_the_notebook():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
-    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={report.FACTS_MIMETYPE: {"a": "1"},
-                                                                         "text/markdown": "| a | 1 |"})]
-    assert report.take_facts(nb) == {"a": "1"} and nb.cells[0].outputs == []
-    with pytest.raises(ValueError, match="displayed no facts"):
-        report.take_facts(nb)
+def test_the_facts_the_notebook_lists_stay_out_of_the_pdf():
+    nb = nbformat.read(REPORT, as_version=4)
+    listing = [c for c in nb.cells if c.cell_type == "code" and "show_facts" in c.source]
+    assert len(listing) == 1 and "notebook-only" in listing[0].metadata.get("tags", [])
 
 
 def test_the_report_notebook_only_lays_out():

@@ -28,6 +28,10 @@ def test_an_unknown_id_is_an_error_and_ensemble_members_are_named_by_their_netwo
     with pytest.raises(KeyError, match="MODEL_NAMES"):
         names.display_name("cnn_brand_new")
     assert names.display_name("cnn_ensemble__m01", 21) == "CNN-5, 21 epochs, new seed 2"
+    assert names.display_name("cnn_ensemble__tuned03") == "Tuned CNN, copy 4"
+    assert names.display_name("cnn_ensemble__hand02", 30) == "CNN-5, 30 epochs, copy 3"
+    with pytest.raises(KeyError):
+        names.display_name("cnn_ensemble__wide00")
 
 
 @pytest.mark.parametrize("spec, layers, network", [

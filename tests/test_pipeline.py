@@ -233,4 +233,5 @@ def test_code_text_ignores_comments_docstrings_and_layout_but_not_code():
 
 
 def test_step_dependencies_are_the_makefiles():
-    assert staleness.upstream_steps() == {"05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}
+    assert staleness.upstream_steps() == {"04_hyperband_tuning": ("03_cnn_stages",),
+                                          "05_ensemble": ("03_cnn_stages", "04_hyperband_tuning")}

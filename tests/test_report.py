@@ -28,15 +28,6 @@ def test_plural():
     assert report.plural(1, "branch", "branches") == "1 branch"
 
 
-def test_default_shift_matches_the_augmentation_block():
-    import inspect
-
-    from fmnist_utils import augment
-
-    default = inspect.signature(augment.augmentation_block).parameters["shift"].default
-    assert default == report.BLOCK_DEFAULT_SHIFT
-
-
 def test_published_references_name_recorded_models_and_known_metrics():
     refs = report.references()
     assert set(refs["metric"]) <= {"test", "validation"}

@@ -100,3 +100,10 @@ def test_git_commit_is_dirty_for_code_changes_but_not_for_the_runs_own_outputs(t
     assert len(clean) >= 7 and not clean.endswith("+dirty")
     (tmp_path / "code.py").write_text("a = 2\n")
     assert results.git_commit() == clean + "+dirty"
+
+
+def test_the_accelerator_is_what_the_driver_lists(tmp_path):
+    assert results.accelerator(tmp_path / "none") == "none (CPU only)"
+    (tmp_path / "0000:01:00.0").mkdir()
+    (tmp_path / "0000:01:00.0" / "information").write_text("Model: \t NVIDIA H100 80GB HBM3\nIRQ: 42\n")
+    assert results.accelerator(tmp_path) == "NVIDIA H100 80GB HBM3"

@@ -44,19 +44,21 @@ def test_unknown_schedule_is_rejected():
         train.make_optimizer(TrainConfig(epochs=1, schedule="triangle"), 1)
 
 
-def test_fit_can_start_from_a_trained_model(tmp_path, synthetic_splits):
-    no_training = TrainConfig(epochs=1, batch_size=64, learning_rate=0.0, schedule="constant", patience=None)
-    parent = train.fit("parent", tiny(TrainConfig(epochs=1, batch_size=64, patience=None)), synthetic_splits,
-                       tmp_path, verbose=0)
-    child = train.fit("child", tiny(no_training, seed=2), synthetic_splits, tmp_path, verbose=0, init=parent)
-    scratch = train.fit("child", tiny(no_training, seed=2), synthetic_splits, tmp_path, verbose=0)
-    assert child.spec.init == parent.key and child.key != scratch.key, "the parent is part of the cache key"
-    x = train.preprocess("mlp", synthetic_splits["val"][0])
-    # With a zero learning rate the child keeps its parent's weights exactly.
-    np.testing.assert_allclose(child.model.predict(x, verbose=0), parent.model.predict(x, verbose=0), rtol=1e-5)
-    assert not np.allclose(scratch.model.predict(x, verbose=0), parent.model.predict(x, verbose=0))
-    with pytest.raises(ValueError, match="different architecture"):
-        train.fit("other", tiny(no_training, units=8), synthetic_splits, tmp_path, init=parent)
+def test_weight_averaging_leaves_the_averaged_weights_in_the_model():
+    import keras
+
+    assert "ema" not in TrainConfig(epochs=1).to_dict(), "cache keys of models trained before the option stay"
+    x, y = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]] * 4), np.array([0, 1, 1] * 4)
+    trained = {}
+    for ema in (0.0, 0.9):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+        cfg = TrainConfig(epochs=3, batch_size=2, learning_rate=0.1, schedule="constant", ema=ema)
+        train.compile_model(model, cfg, 6).fit(x, y, epochs=3, batch_size=2, shuffle=False, verbose=0)
+        trained[ema] = model
+    averaged = trained[0.9].optimizer._model_variables_moving_average
+    np.testing.assert_allclose(trained[0.9].get_weights()[0], averaged[0].numpy(), rtol=1e-6)
+    assert not np.allclose(trained[0.9].get_weights()[0], trained[0.0].get_weights()[0])
 
 
 def test_label_smoothing_loss_is_the_smoothed_crossentropy():
