@@ -19,7 +19,7 @@ ifeq ($(filter $(PROFILE),quick full),)
 endif
 
 NOTEBOOKS := 01_eda 02_mlp_baselines 03_cnn_stages 04_hyperband_tuning 05_ensemble 06_transfer_learning 07_design_choices
-RUN       := $(PYTHON) -m fmnist_utils.pipeline
+RUN       := $(PYTHON) -m fmnist_utils.pipeline.cli
 
 .PHONY: help setup lock lint test lab notebooks retrain status report pdf tools figures verify predict demo bench tune-worker clean clean-quick distclean $(NOTEBOOKS)
 
@@ -52,8 +52,9 @@ lock: | $(STAMP) ## re-resolve requirements.lock from pyproject.toml's ranges (k
 	$(VENV)/bin/pip-compile -q --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
 	  -o requirements.lock pyproject.toml
 
-lint: $(STAMP) ## ruff: the package, tests and notebooks (configuration in pyproject.toml)
+lint: $(STAMP) ## ruff (package, tests, notebooks) and the layers' import contracts (both in pyproject.toml)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test: $(STAMP) ## run the unit tests
 	$(PYTHON) -m pytest -q
@@ -70,7 +71,7 @@ $(NOTEBOOKS): | $(STAMP)
 	$(RUN) notebook $@ --profile $(PROFILE) $(if $(FORCE),,--if-stale)
 
 # 04 tunes 03's best CNN; 05 ensembles the CNNs of both. The only place a step's inputs are declared:
-# fmnist_utils.staleness reads these rules (a step is stale when the models it reads change).
+# fmnist_utils.pipeline.staleness reads these rules (a step is stale when the models it reads change).
 04_hyperband_tuning: 03_cnn_stages
 05_ensemble: 03_cnn_stages 04_hyperband_tuning
 
@@ -91,26 +92,26 @@ tools: | $(STAMP) ## check that the programs the PDF needs (xelatex, pandoc) are
 	@$(RUN) tools
 
 figures: | $(STAMP) ## redraw every figure from the results files and the data (no training)
-	$(PYTHON) -m fmnist_utils.figures --profile $(PROFILE)
+	$(RUN) figures --profile $(PROFILE)
 
 verify: $(STAMP) ## recompute every recorded test accuracy exactly from the stored probabilities (full: results/full/, quick: build/quick/results/)
-	$(PYTHON) -m fmnist_utils.verify --profile $(PROFILE)
+	$(PYTHON) -m fmnist_utils.pipeline.verify --profile $(PROFILE)
 
 IMAGE ?=
 predict: $(STAMP) ## top-3 classes of IMAGE=path (PNG/JPEG, any size) by the best CNN in the model store: no training
 	@test -n '$(IMAGE)' || { echo "usage: make predict IMAGE=path/to/image.png"; exit 2; }
-	@$(PYTHON) -m fmnist_utils.demo --profile $(PROFILE) '$(IMAGE)'
+	@$(PYTHON) -m fmnist_utils.pipeline.demo --profile $(PROFILE) '$(IMAGE)'
 
 demo: $(STAMP) ## run make predict on a test sneaker dressed as a photo and keep its output for the report
-	$(PYTHON) -m fmnist_utils.demo --record --profile $(PROFILE)
+	$(PYTHON) -m fmnist_utils.pipeline.demo --record --profile $(PROFILE)
 
 bench: $(STAMP) ## time-to-92% of our CNN recipe vs report 004's, and throughput
-	$(PYTHON) -m fmnist_utils.bench --profile $(PROFILE)
+	$(PYTHON) -m fmnist_utils.compute.bench --profile $(PROFILE)
 
 SPACE ?= cnn
 TUNER_DIR ?=
 tune-worker: $(STAMP) ## one process of keras-tuner's distributed search (see README; TUNER_DIR= a shared folder)
-	$(PYTHON) -m fmnist_utils.tuning --space '$(SPACE)' --profile $(PROFILE) $(if $(TUNER_DIR),--directory '$(TUNER_DIR)')
+	$(PYTHON) -m fmnist_utils.compute.tuning --space '$(SPACE)' --profile $(PROFILE) $(if $(TUNER_DIR),--directory '$(TUNER_DIR)')
 
 clean-quick: ## remove the quick profile's outputs and caches (build/quick)
 	rm -rf build/quick

@@ -49,7 +49,7 @@ class Profile:
     results_dir: Path
     report_dir: Path
     artifacts_dir: Path  # the local training cache (not in git)
-    store_dir: Path  # the model store (fmnist_utils.store; in git for the full profile)
+    store_dir: Path  # the model store (fmnist_utils.compute.store; in git for the full profile)
     notebooks_out_dir: Path
     build_dir: Path  # executed notebooks, logs and failed runs of this profile
 

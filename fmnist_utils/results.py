@@ -10,6 +10,7 @@ Every write replaces its file atomically, so an interrupted notebook never leave
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import io
 import json
@@ -60,10 +61,8 @@ def hardware() -> dict:
     except OSError:
         pass
     mem_gib = None
-    try:
+    with contextlib.suppress(ValueError, OSError, AttributeError):
         mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError, AttributeError):
-        pass
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem_gib, "machine": platform.machine(),
             "accelerator": accelerator()}
 

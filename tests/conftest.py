@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fmnist_utils import config
-from fmnist_utils.data import load_fashion_mnist
+from fmnist_utils.compute.data import load_fashion_mnist
 
 
 def _fashion_mnist_installed() -> bool:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from fmnist_utils import augment
+from fmnist_utils.compute import augment
 
 
 def _images():

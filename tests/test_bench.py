@@ -1,7 +1,7 @@
 import pytest
 
-from fmnist_utils import bench, models
-from fmnist_utils.spec import ModelSpec, TrainConfig
+from fmnist_utils.compute import bench, models
+from fmnist_utils.compute.spec import ModelSpec, TrainConfig
 
 SPEC = ModelSpec("mlp", TrainConfig(epochs=3, batch_size=64, learning_rate=1e-2, schedule="constant", patience=None),
                  {"hidden_units": [16]})
@@ -72,7 +72,7 @@ def test_time_to_accuracy_and_throughput_train_in_the_requested_precision(synthe
 
     import keras
 
-    from fmnist_utils import precision
+    from fmnist_utils.compute import precision
 
     built = []
     compile_model = bench.compile_model
@@ -118,7 +118,7 @@ def test_fastest_time_to_accuracy_reports_an_unreached_target_as_none(monkeypatc
 
 
 def test_the_bench_says_which_flags_precision_and_kernels_its_numbers_depend_on(monkeypatch):
-    from fmnist_utils.bench import machine_line
+    from fmnist_utils.compute.bench import machine_line
 
     monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
     monkeypatch.delenv("FMNIST_PRECISION", raising=False)

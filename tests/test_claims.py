@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import claims
+from fmnist_utils.present import claims
 
 
 def _probs(pred):
@@ -60,3 +60,16 @@ def test_step_effect_words_come_from_the_test():
     assert claims.step_effect(0.004, 0.01) == "raised"
     assert claims.step_effect(-0.004, 0.01) == "lowered"
     assert claims.step_effect(0.004, 0.2) == claims.step_effect(0.0, 1.0) == "did not change"
+
+
+def test_a_choice_tested_in_two_settings_is_one_finding_only_when_both_tests_agree():
+    gain = claims.Comparison("bn", "dropout", 0.9, 0.8, 300, 100, 1e-6)
+    tie = claims.Comparison("bn", "dropout", 0.9, 0.9, 100, 95, 0.8)
+    loss = claims.Comparison("bn", "dropout", 0.8, 0.9, 100, 300, 1e-6)
+    settings = ("with max pooling", "with average pooling")
+    assert claims.choice_in_two_settings((gain, gain), "BN", "dropout", settings).startswith(
+        "BN beat dropout with max pooling and with average pooling (p < 0.001; 300 vs 100 and")
+    assert claims.choice_in_two_settings((loss, loss), "BN", "dropout", settings).startswith("dropout beat BN")
+    assert claims.choice_in_two_settings((gain, tie), "BN", "dropout", settings) == (
+        "BN instead of dropout helped with max pooling (p < 0.001; 300 vs 100) and made no difference with average "
+        "pooling (p = 0.80; 100 vs 95)")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import data
-from fmnist_utils.data import DataError
+from fmnist_utils.compute import data
+from fmnist_utils.compute.data import DataError
 
 from .conftest import idx_bytes, write_gz
 

@@ -1,10 +1,13 @@
+import json
+
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
-from fmnist_utils import demo, results
-from fmnist_utils.spec import ModelSpec
+from fmnist_utils import results
+from fmnist_utils.compute.spec import ModelSpec
+from fmnist_utils.pipeline import demo
 
 SPEC = ModelSpec.from_dict({"arch": "cnn_1conv_mlp", "hparams": {}, "seed": 1, "tta_flip": True,
                             "train": {"epochs": 1, "learning_rate": 1e-3, "batch_size": 32}})
@@ -41,7 +44,7 @@ def test_a_missing_file_or_one_that_is_no_image_is_named_in_one_line(tmp_path):
 def test_predict_reads_the_best_cnn_from_the_model_store(tmp_profile, tmp_path, monkeypatch):
     import pandas as pd
 
-    from fmnist_utils import store
+    from fmnist_utils.compute import store
 
     monkeypatch.setattr(demo, "display_name", lambda name: f"Model {name}")
     Image.fromarray(np.full((40, 40), 30, np.uint8)).save(tmp_path / "dark.png")
@@ -55,6 +58,15 @@ def test_predict_reads_the_best_cnn_from_the_model_store(tmp_profile, tmp_path, 
     lines = demo.predict([tmp_path / "dark.png"], tmp_profile)
     assert lines[0] == "Model cnn_a (25.00% on the test set)" and lines[1].endswith("dark.png (resized from 40×40)")
     assert len(lines) == 5 and all(line.rstrip().endswith("%") for line in lines[2:])
+
+    # `make demo`: the command, what it printed, and a figure for the report.
+    x, y = np.zeros((2, 28, 28), np.uint8), np.array([7, 7])
+    monkeypatch.setattr("fmnist_utils.compute.data.load_fashion_mnist", lambda: ((x, y), (x, y)))
+    monkeypatch.setattr(demo, "ROOT", tmp_profile.store_dir.parent)
+    monkeypatch.chdir(tmp_profile.store_dir.parent)  # make runs in the checkout: the command names paths from there
+    recorded = json.loads(demo.record_demo(tmp_profile).read_text())
+    assert recorded["command"].startswith("make predict IMAGE=") and recorded["output"][0] == lines[0]
+    assert (tmp_profile.figures_dir / f"{demo.DEMO_FIGURE}.pdf").is_file()
 
 
 def test_top_k_is_sorted_and_named():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import design, side_studies
+from fmnist_utils.compute import design, side_studies
 
 
 def _layer_kinds(model):

@@ -7,8 +7,8 @@ import re
 import socket
 import subprocess
 
+from fmnist_utils.compute.train import CACHE_VERSION
 from fmnist_utils.config import ROOT
-from fmnist_utils.train import CACHE_VERSION
 from tests.conftest import needs_fashion_mnist
 
 

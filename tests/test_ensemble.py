@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import ensemble
-from fmnist_utils.spec import ModelSpec, TrainConfig
+from fmnist_utils.compute import ensemble
+from fmnist_utils.compute.spec import ModelSpec, TrainConfig
 
 # Three members, three images, three classes.
 MEMBERS = np.array([

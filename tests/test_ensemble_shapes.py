@@ -4,8 +4,8 @@ trained by the step itself, no new member chosen, a tie on validation."""
 import numpy as np
 import pytest
 
-from fmnist_utils import facts, report
-from fmnist_utils.ensemble import soft_vote
+from fmnist_utils.compute.ensemble import soft_vote
+from fmnist_utils.present import facts, report
 from tests.conftest import noisy_probs
 
 NEW, OLD = ["cnn_ensemble__m00", "cnn_ensemble__m01"], ["cnn_final", "cnn_final_seed2", "cnn_recipe"]

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fmnist_utils import evaluate
+from fmnist_utils.compute import evaluate
 
 
 def test_bootstrap_ci_covers_true_accuracy():

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import experiment, results, verify
-from fmnist_utils.spec import ModelSpec, TrainConfig
+from fmnist_utils import results
+from fmnist_utils.compute import experiment
+from fmnist_utils.compute.spec import ModelSpec, TrainConfig
+from fmnist_utils.pipeline import verify
 
 CFG = TrainConfig(epochs=1, batch_size=64, patience=None)
 

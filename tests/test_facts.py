@@ -4,8 +4,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from fmnist_utils import config, facts, report, results
+from fmnist_utils import config, results
 from fmnist_utils.config import ROOT
+from fmnist_utils.present import facts, report
 from tests.conftest import needs_fashion_mnist
 
 REPORT = ROOT / "report" / "report.ipynb"
@@ -47,7 +48,7 @@ def test_the_report_notebook_only_lays_out():
 
 @needs_fashion_mnist
 def test_every_placeholder_of_the_text_has_a_fact_from_the_published_results():
-    from fmnist_utils.data import load_fashion_mnist
+    from fmnist_utils.compute.data import load_fashion_mnist
 
     profile = config.get_profile("full")
     summary = results.load_summary(profile.results_dir, profile.name)

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from fmnist_utils import figures, results
-from fmnist_utils.data import load_fashion_mnist
+from fmnist_utils import results
+from fmnist_utils.compute.data import load_fashion_mnist
+from fmnist_utils.present import figures
 from tests.conftest import needs_fashion_mnist, noisy_probs
 
 
@@ -32,7 +33,7 @@ def test_redraw_from_results_files_only(tmp_profile):
 
 
 def test_report_003_targets_come_from_the_references_file():
-    from fmnist_utils import figures, report
+    from fmnist_utils.present import figures, report
 
     refs = report.references().query("source == 'report 003' and metric == 'test'")
     targets = figures.report_003_targets()

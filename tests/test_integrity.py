@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from fmnist_utils import execution, integrity, pdf, pipeline, results, staleness
+from fmnist_utils import results
+from fmnist_utils.pipeline import cli, execution, integrity, pdf, staleness
 
 
 def _step(tmp_profile, step, models, members=(), inputs=True):
@@ -130,10 +131,10 @@ def test_keras_temporary_folders_left_by_a_killed_save_are_removed(tmp_path):
 
 def test_a_second_run_of_a_profile_stops_at_once_naming_the_first(tmp_profile):
     first = r"Another run of the quick profile is in progress \(pid \d+: 03_c"
-    with pipeline.one_run_at_a_time(tmp_profile, "03_c"), pytest.raises(SystemExit, match=first), \
-            pipeline.one_run_at_a_time(tmp_profile, "report"):
+    with cli.one_run_at_a_time(tmp_profile, "03_c"), pytest.raises(SystemExit, match=first), \
+            cli.one_run_at_a_time(tmp_profile, "report"):
         pass
-    with pipeline.one_run_at_a_time(tmp_profile, "report"):  # released when the first ended
+    with cli.one_run_at_a_time(tmp_profile, "report"):  # released when the first ended
         pass
 
 
@@ -190,6 +191,6 @@ def test_an_unreadable_upstream_file_is_named_with_its_command_by_status_and_by_
         f"{results.step_path(tmp_profile.results_dir, '03_cnn_stages')}: not valid JSON (Unterminated string starting "
         "at at line 1); `make 03_cnn_stages PROFILE=quick FORCE=1` rewrites it (the old file is kept aside)"]
     assert "05_ensemble            blocked     " in "\n".join(staleness.status(tmp_profile))
-    monkeypatch.setattr(pipeline, "get_profile", lambda name: tmp_profile)
+    monkeypatch.setattr(cli, "get_profile", lambda name: tmp_profile)
     with pytest.raises(SystemExit, match=r"05_ensemble: .*03_cnn_stages\.json: not valid JSON.*make 03_cnn_stages"):
-        pipeline.run_notebook("05_ensemble", "quick")
+        cli.run_notebook("05_ensemble", "quick")

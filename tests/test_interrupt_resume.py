@@ -17,7 +17,7 @@ from tests.conftest import needs_fashion_mnist
 
 def _run(build_dir, **popen):
     env = {**os.environ, "FMNIST_BUILD_DIR": str(build_dir)}
-    return subprocess.Popen([sys.executable, "-m", "fmnist_utils.pipeline", "notebook", "02_mlp_baselines",
+    return subprocess.Popen([sys.executable, "-m", "fmnist_utils.pipeline.cli", "notebook", "02_mlp_baselines",
                              "--profile", "quick"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **popen)
 
@@ -81,8 +81,8 @@ def test_a_run_killed_without_warning_is_seen_as_interrupted_cleaned_up_and_resu
     run.communicate(timeout=60)
     time.sleep(1)
     cached = {p.parent.name for p in models.glob("*/meta.json")}
-    status = subprocess.run([sys.executable, "-m", "fmnist_utils.pipeline", "status", "--profile", "quick"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120)
+    status = subprocess.run([sys.executable, "-m", "fmnist_utils.pipeline.cli", "status", "--profile", "quick"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     line = next(x for x in status.stdout.splitlines() if x.startswith("02_mlp_baselines"))
     assert "interrupted" in line and "reruns it" in line
 
@@ -93,6 +93,6 @@ def test_a_run_killed_without_warning_is_seen_as_interrupted_cleaned_up_and_resu
     assert cached < total and int(re.search(r"(\d+) models/trials trained", out).group(1)) == len(total - cached)
     assert [p for p in tmp_path.rglob("*") if ".tmp" in p.name] == []
     assert connection and not any(Path(c.decode()).exists() for c in connection)  # the dead kernel's file
-    status = subprocess.run([sys.executable, "-m", "fmnist_utils.pipeline", "status", "--profile", "quick"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120)
+    status = subprocess.run([sys.executable, "-m", "fmnist_utils.pipeline.cli", "status", "--profile", "quick"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert "interrupted" not in status.stdout

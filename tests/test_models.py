@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import models
+from fmnist_utils.compute import models
 
 
 @pytest.mark.parametrize("arch, hparams, expected", [

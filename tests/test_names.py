@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from fmnist_utils import names
 from fmnist_utils.config import ROOT
+from fmnist_utils.present import names
 
 
 def published_models() -> dict:
@@ -51,7 +51,7 @@ def test_layers_and_network_from_the_spec(spec, layers, network):
 
 def test_layers_match_the_built_networks_parameter_count():
     """The words of the description are the layers the builder makes: same convolutions and dense widths."""
-    from fmnist_utils.models import build_model
+    from fmnist_utils.compute.models import build_model
 
     spec = {"arch": "vgg_bn", "hparams": {"blocks": [[32], [64, 64]], "dense_units": 128, "first_bn": False}}
     model = build_model(spec["arch"], **spec["hparams"])

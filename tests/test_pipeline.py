@@ -4,7 +4,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from fmnist_utils import execution, pipeline, results, staleness
+from fmnist_utils import results
+from fmnist_utils.pipeline import cli, execution, staleness
 
 
 def _notebook(path, *cells):
@@ -64,12 +65,12 @@ def test_startup_noise_is_dropped_and_the_rest_kept():
 
 def test_unknown_notebook_lists_the_valid_names(capsys):
     with pytest.raises(SystemExit, match="01_eda, 02_mlp_baselines"):
-        pipeline.main(["notebook", "99_nope", "--profile", "quick"])
+        cli.main(["notebook", "99_nope", "--profile", "quick"])
 
 
 def test_unknown_profile_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_:
-        pipeline.main(["notebook", "01_eda", "--profile", "bogus"])
+        cli.main(["notebook", "01_eda", "--profile", "bogus"])
     assert exit_.value.code == 2 and "invalid choice: 'bogus'" in capsys.readouterr().err
 
 
@@ -96,9 +97,9 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     assert staleness.step_state(step, tmp_profile) == ("current", [])
 
     # A copy with new file times, a restyled plot and an edited markdown cell change nothing.
-    shutil.copy(repo / "fmnist_utils" / "train.py", repo / "fmnist_utils" / "train.py.bak")
-    shutil.move(repo / "fmnist_utils" / "train.py.bak", repo / "fmnist_utils" / "train.py")
-    (repo / "fmnist_utils" / "plots.py").write_text("# restyled\n")
+    shutil.copy(repo / "fmnist_utils" / "compute" / "train.py", repo / "fmnist_utils" / "compute" / "train.py.bak")
+    shutil.move(repo / "fmnist_utils" / "compute" / "train.py.bak", repo / "fmnist_utils" / "compute" / "train.py")
+    (repo / "fmnist_utils" / "present" / "plots.py").write_text("# restyled\n")
     nb_path = repo / "notebooks" / f"{step}.ipynb"
     nb = json.loads(nb_path.read_text())
     markdown = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
@@ -107,7 +108,7 @@ def test_staleness_is_decided_by_content_not_file_times(tmp_path, tmp_profile, m
     assert staleness.step_state(step, tmp_profile) == ("current", [])
 
     # Code that computes results, the notebook's code, and the upstream step's models each make it stale.
-    train_py = repo / "fmnist_utils" / "train.py"
+    train_py = repo / "fmnist_utils" / "compute" / "train.py"
     original = train_py.read_text()
     train_py.write_text(original + "\n# a comment is no change\n")
     assert staleness.step_state(step, tmp_profile) == ("current", [])
@@ -210,18 +211,28 @@ def test_a_kernel_killed_from_outside_is_reported_like_a_failing_cell(tmp_path, 
 
 def test_a_step_depends_on_the_modules_its_notebook_imports_transitively(tmp_path, monkeypatch):
     package = tmp_path / "fmnist_utils"
-    package.mkdir()
+    for folder in ("compute", "present"):
+        (package / folder).mkdir(parents=True)
+        (package / folder / "__init__.py").write_text("")
     (package / "__init__.py").write_text("")
-    (package / "a.py").write_text("from . import b\n")
-    (package / "b.py").write_text("def f():\n    from .c import g\n")  # a function-level import counts too
-    (package / "c.py").write_text("import numpy\n")
-    (package / "new_step_only.py").write_text("from . import a\n")
-    (package / "plots.py").write_text("from . import c\n")  # presentation: followed, not digested
+    (package / "config.py").write_text("")
+    (package / "compute" / "a.py").write_text("from . import b\nfrom ..config import X\n")
+    (package / "compute" / "b.py").write_text("def f():\n    from .c import g\n")  # a function-level import counts
+    (package / "compute" / "c.py").write_text("import numpy\n")
+    (package / "compute" / "new_step_only.py").write_text("from . import a\n")
+    (package / "present" / "plots.py").write_text("from ..compute import c\n")  # presenting: followed, not digested
     monkeypatch.setattr(staleness, "PACKAGE", package)
-    cells = ["%matplotlib inline\nfrom fmnist_utils import a, plots", "import fmnist_utils.c as c"]
-    assert staleness.step_modules(cells) == ["__init__", "a", "b", "c"]
-    assert staleness.step_modules(["from fmnist_utils.new_step_only import x"]) == ["__init__", "a", "b", "c",
-                                                                                   "new_step_only"]
+    cells = ["%matplotlib inline\nfrom fmnist_utils.compute import a\nfrom fmnist_utils.present import plots",
+             "import fmnist_utils.compute.c as c"]
+    assert staleness.step_modules(cells) == ["__init__", "compute.a", "compute.b", "compute.c", "config"]
+    assert staleness.step_modules(["from fmnist_utils.compute.new_step_only import x"]) == [
+        "__init__", "compute.a", "compute.b", "compute.c", "compute.new_step_only", "config"]
+
+
+def test_the_presenting_layers_are_folders_of_the_package():
+    from fmnist_utils.config import ROOT
+
+    assert all((ROOT / "fmnist_utils" / layer / "__init__.py").is_file() for layer in staleness.PRESENTING)
 
 
 def test_code_text_ignores_comments_docstrings_and_layout_but_not_code():

@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from fmnist_utils import plots  # noqa: E402
+from fmnist_utils.present import plots  # noqa: E402
 
 
 def test_save_figure_writes_both_formats_reproducibly(tmp_path):

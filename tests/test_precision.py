@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import models, precision, train
-from fmnist_utils.spec import ModelSpec, TrainConfig
+from fmnist_utils.compute import models, precision, train
+from fmnist_utils.compute.spec import ModelSpec, TrainConfig
 
 WITH_BF16 = "processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16\n"
 WITHOUT = "processor\t: 0\nflags\t\t: fpu sse2 avx2\n"

@@ -70,8 +70,9 @@ def test_setup_cell_imports_first(path):
 
 
 def test_readme_results_table_is_the_published_results():
-    from fmnist_utils import report, results
+    from fmnist_utils import results
     from fmnist_utils.config import ROOT, get_profile
+    from fmnist_utils.present import report
 
     summary = results.load_summary(get_profile("full").results_dir, "full")
     assert report.readme_results(summary, report.references()) in (ROOT / "README.md").read_text()
@@ -86,7 +87,8 @@ def test_readme_is_a_map_not_a_diary():
 
 
 def test_citation_agrees_with_pyproject_and_the_report_title():
-    from fmnist_utils import pdf, report
+    from fmnist_utils.pipeline import pdf
+    from fmnist_utils.present import report
 
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     meta = report.project_metadata()
@@ -95,6 +97,19 @@ def test_citation_agrees_with_pyproject_and_the_report_title():
 
 
 def test_every_step_has_a_title_for_the_reports_time_table():
-    from fmnist_utils.report import STEP_TITLES
+    from fmnist_utils.present.report import STEP_TITLES
 
     assert set(STEP_TITLES) == {p.stem for p in NOTEBOOKS}
+
+
+def test_the_published_demo_is_the_published_best_cnn():
+    from fmnist_utils import results
+    from fmnist_utils.config import get_profile
+    from fmnist_utils.present.names import display_name
+
+    full = get_profile("full")
+    demo = full.store_dir / "demo.json"
+    if not demo.is_file():
+        pytest.skip("no demo recorded yet (make demo)")
+    best = results.load_summary(full.results_dir, "full")["best"]["cnn"]
+    assert json.loads(demo.read_text())["output"][0].startswith(display_name(best) + " ("), "rerun make demo"

@@ -2,8 +2,9 @@
 
 import dataclasses
 
-from fmnist_utils import config, recipes
-from fmnist_utils.spec import TrainConfig
+from fmnist_utils import config
+from fmnist_utils.compute import recipes
+from fmnist_utils.compute.spec import TrainConfig
 
 
 def test_retrain_keeps_the_recipe_and_takes_only_the_learning_rate():

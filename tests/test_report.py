@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import report
+from fmnist_utils.present import report
 
 
 @pytest.mark.parametrize("hparams, words", [
@@ -180,7 +180,7 @@ def test_ensemble_rows_test_each_row_against_the_published_soft_vote():
 def test_a_figure_whose_text_would_print_below_7_points_is_refused(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
-    from fmnist_utils import plots
+    from fmnist_utils.present import plots
 
     fig, ax = plt.subplots(figsize=(plots.WIDTH, 2))
     ax.plot([0, 1], [0, 1])

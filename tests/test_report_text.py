@@ -8,9 +8,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from fmnist_utils import config, facts, report, results
+from fmnist_utils import config, results
 from fmnist_utils.config import ROOT
-from fmnist_utils.names import display_name
+from fmnist_utils.present import facts, report
+from fmnist_utils.present.names import display_name
 
 REPORT = ROOT / "report" / "report.ipynb"
 NUMBER_WORDS = r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)\b"
@@ -49,7 +50,7 @@ def test_a_network_has_one_layer_count_in_names_and_references():
 
 @pytest.mark.skipif(not results.step_names(config.get_profile("full").results_dir), reason="no published results")
 def test_table_1_lists_the_network_of_every_model_the_studies_show():
-    from fmnist_utils.names import network
+    from fmnist_utils.present.names import network
 
     summary = results.load_summary(config.get_profile("full").results_dir, "full")
     listed = set(report.architecture_table(summary).index)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fmnist_utils.spec import CACHE_VERSION, ModelSpec, TrainConfig
+from fmnist_utils.compute.spec import CACHE_VERSION, ModelSpec, TrainConfig
 
 RECIPE = TrainConfig(epochs=12, learning_rate=2e-3, schedule="cosine", warmup_epochs=1, patience=None)
 SPEC = ModelSpec("vgg_bn", RECIPE, {"blocks": [[32], [64]], "augment": {"flip": True, "shift": 0.0}}, seed=42,

@@ -7,9 +7,11 @@ import shutil
 import numpy as np
 import pytest
 
-from fmnist_utils import results, staleness, store, train
-from fmnist_utils.experiment import evaluate_model
-from fmnist_utils.spec import ModelSpec, TrainConfig
+from fmnist_utils import results
+from fmnist_utils.compute import store, train
+from fmnist_utils.compute.experiment import evaluate_model
+from fmnist_utils.compute.spec import ModelSpec, TrainConfig
+from fmnist_utils.pipeline import staleness
 
 
 def _spec(seed: int = 1) -> ModelSpec:
@@ -33,6 +35,15 @@ def test_a_store_hit_trains_nothing_and_predicts_what_was_stored(tmp_path, synth
     assert again.from_cache and again.train_seconds == first.train_seconds
     for a, b in zip(probs, evaluate_model(again, synthetic_splits), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_a_measurement_kept_with_a_stored_model_is_taken_once(tmp_path, synthetic_splits):
+    assert store.remember(None, "seconds", lambda: 3.0) == 3.0  # no store: measured every time
+    stored = train.fit("m", _spec(), synthetic_splits, tmp_path / "cache", verbose=0,
+                       store_dir=tmp_path / "store").stored
+    assert store.remember(stored, "seconds", lambda: 3.0) == 3.0
+    assert store.remember(stored, "seconds", lambda: pytest.fail("measured again")) == 3.0
+    assert store.problems(stored) == [], "the record's own files still check"
 
 
 def test_a_killed_retrain_resumes_with_the_models_it_stored(tmp_path, synthetic_splits, monkeypatch):
@@ -100,7 +111,7 @@ def test_a_run_that_reproduces_its_previous_one_keeps_its_files(tmp_profile):
 def test_verify_runs_each_stored_network_against_its_stored_predictions(tmp_profile, synthetic_splits):
     import io
 
-    from fmnist_utils import verify
+    from fmnist_utils.pipeline import verify
 
     trained = train.fit("m", _spec(), synthetic_splits, tmp_profile.artifacts_dir, verbose=0,
                         store_dir=tmp_profile.store_dir)
@@ -122,7 +133,7 @@ def test_verify_runs_each_stored_network_against_its_stored_predictions(tmp_prof
 
 def test_a_bfloat16_network_is_stored_at_half_size_and_predicts_exactly_as_trained(tmp_path, synthetic_splits,
                                                                                     monkeypatch):
-    from fmnist_utils import precision
+    from fmnist_utils.compute import precision
 
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda cpuinfo=None: True)
     spec = ModelSpec("vgg_bn", TrainConfig(epochs=1, batch_size=64, patience=None, precision="mixed_bfloat16"),

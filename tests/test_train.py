@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import train
-from fmnist_utils.spec import ModelSpec, TrainConfig
+from fmnist_utils.compute import train
+from fmnist_utils.compute.spec import ModelSpec, TrainConfig
 
 
 def tiny(train_cfg, seed=1, units=16):

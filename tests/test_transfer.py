@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fmnist_utils import transfer
+from fmnist_utils.compute import transfer
 
 CATS = {281, 282, 283, 285}  # ImageNet: tabby, tiger cat, Persian cat, Egyptian cat
 COFFEE = {504, 967, 968}  # coffee mug, espresso, cup

@@ -2,7 +2,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
-from fmnist_utils import models, tuning
+from fmnist_utils.compute import models, tuning
 
 
 @pytest.mark.parametrize("space", ["mlp", "cnn"])

@@ -1,6 +1,8 @@
 import numpy as np
 
-from fmnist_utils import experiment, results, verify
+from fmnist_utils import results
+from fmnist_utils.compute import experiment
+from fmnist_utils.pipeline import verify
 
 
 def one_hot_probs(pred):

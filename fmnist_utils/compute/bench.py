@@ -30,8 +30,9 @@ import time
 import keras
 import numpy as np
 
-from . import atomic, evaluate, precision, recipes, results
-from .config import PROFILE_NAMES, SEED, Profile, get_profile, seed_everything
+from .. import atomic, results
+from ..config import PROFILE_NAMES, SEED, Profile, get_profile, seed_everything
+from . import evaluate, precision, recipes
 from .data import prepare_splits
 from .models import build_model
 from .spec import ModelSpec, TrainConfig

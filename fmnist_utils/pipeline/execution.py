@@ -19,8 +19,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import atomic, integrity
-from .config import ROOT, Profile
+from .. import atomic
+from ..config import ROOT, Profile
+from . import integrity
 
 REPORT_NOTEBOOK = ROOT / "report" / "report.ipynb"
 

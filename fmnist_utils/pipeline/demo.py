@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic, results
-from .config import PROFILE_NAMES, ROOT, Profile, get_profile
-from .data import CLASS_NAMES
-from .names import display_name
+from .. import atomic, results
+from ..compute.data import CLASS_NAMES
+from ..config import PROFILE_NAMES, ROOT, Profile, get_profile
+from ..present.names import display_name
 
 SIDE = 28  # Fashion-MNIST's images: 28×28 grey, a light garment on a black background
+DEMO_FIGURE = "demo_photo"  # `make demo`'s figure for the report, next to the others
+TOP_K = 3  # classes `make predict` prints
 
 
 def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
@@ -57,7 +59,7 @@ def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
     return np.asarray(canvas, dtype=np.uint8), done
 
 
-def top_k(probs: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
+def top_k(probs: np.ndarray, k: int = TOP_K) -> list[tuple[str, float]]:
     order = np.argsort(-probs, kind="stable")[:k]  # ties in class order
     return [(CLASS_NAMES[i], float(probs[i])) for i in order]
 
@@ -78,7 +80,7 @@ def example_photo(x_test: np.ndarray, y_test: np.ndarray, target: Path) -> Path:
 
 def best_cnn(profile: Profile):
     """The results' best CNN from the model store, with what :func:`classify` needs to describe it."""
-    from . import store
+    from ..compute import store
 
     summary = results.load_summary(profile.results_dir, profile.name)
     name = summary["best"]["cnn"]
@@ -94,13 +96,22 @@ def best_cnn(profile: Profile):
 def record_demo(profile: Profile) -> Path:
     """Run the demo on :func:`example_photo` and keep the command and what it printed next to the store, for the
     report (the PDF build trains and predicts nothing)."""
-    from .data import load_fashion_mnist
+    from ..compute.data import load_fashion_mnist
 
     example = example_photo(*load_fashion_mnist()[1], profile.store_dir / "example_photo.png")
     shown = example.relative_to(ROOT)
     command = f"make predict IMAGE={shown}" + ("" if profile.is_published else f" PROFILE={profile.name}")
+    model, record = best_cnn(profile)
     target = profile.store_dir / "demo.json"
-    atomic.write_json(target, {"command": command, "output": classify(*best_cnn(profile), [shown])})
+    atomic.write_json(target, {"command": command, "output": classify(model, record, [shown])})
+    from PIL import Image
+
+    from ..present import plots
+
+    seen, _, probs = prepare_and_predict(model, record, example)
+    with Image.open(example) as photo:
+        figure = plots.demo_panel(np.asarray(photo.convert("RGB")), seen, top_k(probs))
+    plots.save_figure(figure, DEMO_FIGURE, profile.figures_dir)
     return target
 
 
@@ -109,17 +120,22 @@ def predict(paths: list[str], profile: Profile) -> list[str]:
     return classify(*best_cnn(profile), paths)
 
 
-def classify(model, record: dict, paths: list) -> list[str]:
-    """:func:`predict`'s lines for ``model``, described by its shipped ``record``."""
-    from .evaluate import predict_proba
-    from .spec import ModelSpec
-    from .train import preprocess
+def prepare_and_predict(model, record: dict, path) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The image as the network sees it, what was done to it, and the network's class probabilities."""
+    from ..compute.evaluate import predict_proba
+    from ..compute.spec import ModelSpec
+    from ..compute.train import preprocess
 
     spec = ModelSpec.from_dict(record["spec"])
+    image, done = load_image(path)
+    return image, done, predict_proba(model, preprocess(spec.arch, image[None]), spec.tta_flip)[0]
+
+
+def classify(model, record: dict, paths: list) -> list[str]:
+    """:func:`predict`'s lines for ``model``, described by its shipped ``record``."""
     lines = [f"{record['name']} ({record['test_accuracy']:.2%} on the test set)"]
     for path in paths:
-        image, done = load_image(path)
-        probs = predict_proba(model, preprocess(spec.arch, image[None]), spec.tta_flip)[0]
+        _, done, probs = prepare_and_predict(model, record, path)
         lines.append(f"{path}" + (f" ({'; '.join(done)})" if done else ""))
         lines += [f"  {label:<12} {p:6.1%}" for label, p in top_k(probs)]
     return lines

@@ -6,19 +6,19 @@ its figures; ``make figures`` (and ``make pdf``) calls :func:`redraw` to restyle
 ``results/<profile>/`` — on a fresh clone too. A figure whose data a results file does not hold (results
 written before histories and trials were recorded) is left as it is, with a note.
 
-    python -m fmnist_utils.figures --profile full
+    python -m fmnist_utils.pipeline.cli figures --profile full
 """
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pandas as pd
 
-from . import evaluate, integrity, plots, results
-from .config import PROFILE_NAMES, Profile, get_profile
-from .data import CLASS_NAMES, load_fashion_mnist, prepare_splits
+from .. import results
+from ..compute import evaluate
+from ..compute.data import CLASS_NAMES, load_fashion_mnist, prepare_splits
+from ..config import Profile
+from . import plots
 from .names import display_name
 
 
@@ -99,8 +99,8 @@ def eda(profile: Profile, seed: int) -> list:
 
 def augmented_samples(profile: Profile, augment: dict, seed: int):
     """Eight training images and three random augmentations of each, by the models' augmentation block."""
-    from .augment import augmentation_block
-    from .data import for_cnn
+    from ..compute.augment import augmentation_block
+    from ..compute.data import for_cnn
 
     sample = for_cnn(prepare_splits(profile, seed)["train"][0][:8])
     block = augmentation_block(**augment, seed=seed)
@@ -175,16 +175,3 @@ def redraw(profile: Profile) -> None:
             tuning_values(profile, space)
     if "ensemble" in summary["best"]:
         ensemble_figures(profile)
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
-    profile = get_profile(parser.parse_args(argv).profile)
-    integrity.require_readable(profile.results_dir, profile.name)
-    redraw(profile)
-    print(f"figures redrawn from {profile.results_dir} into {profile.figures_dir}")
-
-
-if __name__ == "__main__":
-    main()

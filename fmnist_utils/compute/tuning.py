@@ -1,15 +1,15 @@
 """Hyperband search (keras-tuner) over report 003's MLP space and around our own CNN.
 
-A *space* maps keras-tuner's ``hp`` to a :class:`~fmnist_utils.spec.ModelSpec` (a one-epoch constant
+A *space* maps keras-tuner's ``hp`` to a :class:`~fmnist_utils.compute.spec.ModelSpec` (a one-epoch constant
 learning-rate recipe carrying the tuned rate), so the best trial becomes an ordinary model for
-:func:`fmnist_utils.train.fit` (cached, rebuildable) once its training recipe is set.
+:func:`fmnist_utils.compute.train.fit` (cached, rebuildable) once its training recipe is set.
 The tuner folder lives under the profile's artifacts and is reopened with ``overwrite=False``:
 an interrupted search resumes, and workers of keras-tuner's distributed mode
 (``KERASTUNER_TUNER_ID``/``KERASTUNER_ORACLE_IP``/``KERASTUNER_ORACLE_PORT``) share it.
 
 Command line (one chief and N workers, or alone)::
 
-    python -m fmnist_utils.tuning --space cnn --profile full
+    python -m fmnist_utils.compute.tuning --space cnn --profile full
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import PROFILE_NAMES, SEED, Profile, get_profile
+from ..config import PROFILE_NAMES, SEED, Profile, get_profile
 from .recipes import CNN_PRECISION
 from .spec import CACHE_VERSION, ModelSpec, TrainConfig
 from .train import compile_model, preprocess

@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from .config import SEED
+from ..config import SEED
 
 CACHE_VERSION = 3  # bump when a change to a builder or to training invalidates stored models
 # 2: BatchNorm momentum 0.9; 3: augmentation shifts whole pixels (nearest, not bilinear)
@@ -29,7 +30,7 @@ class TrainConfig:
     warmup_epochs: int = 0
     patience: int | None = 5  # early stopping on val accuracy; None trains every epoch
     weight_decay: float = 0.0  # > 0 switches Adam to AdamW
-    precision: str = "float32"  # or "mixed_bfloat16" (fmnist_utils.precision; float32 where bf16 is slow)
+    precision: str = "float32"  # or "mixed_bfloat16" (fmnist_utils.compute.precision; float32 where bf16 is slow)
     label_smoothing: float = 0.0  # the target puts this much mass uniformly on the ten classes
     ema: float = 0.0  # > 0: the trained weights are their exponential moving average with this momentum
 
@@ -41,7 +42,7 @@ class TrainConfig:
         return values
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
+    def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
         return cls(**_known(cls, values, "training recipe"))
 
 
@@ -71,7 +72,7 @@ class ModelSpec:
         return {**self.training_dict(), "tta_flip": self.tta_flip}
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "ModelSpec":
+    def from_dict(cls, values: Mapping[str, Any]) -> ModelSpec:
         values = _known(cls, values, "model spec")
         return cls(**{**values, "train": TrainConfig.from_dict(values["train"])})
 
@@ -80,7 +81,7 @@ class ModelSpec:
                              sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
-    def replace(self, **changes) -> "ModelSpec":
+    def replace(self, **changes) -> ModelSpec:
         return dataclasses.replace(self, **changes)
 
 

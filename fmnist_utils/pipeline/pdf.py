@@ -10,11 +10,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import atomic, integrity, results
-from .config import ROOT, Profile, get_profile
+from .. import atomic, results
+from ..config import ROOT, Profile, get_profile
+from ..present.facts import fill, report_facts
+from ..present.report import LATEX_FIGURES
+from . import integrity
 from .execution import REPORT_NOTEBOOK, execute, relative
-from .facts import fill, report_facts
-from .report import LATEX_FIGURES
 
 REPORT_TEMPLATE_DIR = ROOT / "report" / "template"
 
@@ -64,7 +65,7 @@ def build_report(profile_name: str) -> Path:
 
 def text_facts(profile: Profile) -> dict[str, str]:
     """The words of the text's ``{{placeholders}}``, from the results files (the report notebook only lists them)."""
-    from .data import load_fashion_mnist
+    from ..compute.data import load_fashion_mnist
 
     summary = results.load_summary(profile.results_dir, profile.name)
     return report_facts(summary, results.load_probs(profile.results_dir), load_fashion_mnist()[1][1], profile)
@@ -91,7 +92,7 @@ def title_block(profile: Profile) -> dict:
     commits are in the results files and `make status`, not in the reader's way)."""
     import datetime as dt
 
-    from .report import project_metadata
+    from ..present.report import project_metadata
 
     meta, summary = project_metadata(), results.load_summary(profile.results_dir, profile.name)
     created = dt.datetime.fromisoformat(summary["created"])

@@ -1,12 +1,12 @@
 """Recompute every published test accuracy from the stored probabilities.
 
-``python -m fmnist_utils.verify --profile full`` (or ``make verify``) checks that each step's files are
+``python -m fmnist_utils.pipeline.verify --profile full`` (or ``make verify``) checks that each step's files are
 whole, that each probability file holds exactly the arrays its entries reference (no stale array, no
-entry without one, no name in two steps: :mod:`fmnist_utils.integrity`), and that each recorded model's
+entry without one, no name in two steps: :mod:`fmnist_utils.pipeline.integrity`), and that each recorded model's
 argmax gets exactly the recorded number of test images right: anyone can audit the report's numbers
 without retraining. Counts are integers, so that comparison has no tolerance.
 
-The model store (:mod:`fmnist_utils.store`) is checked too: every file against its SHA-256, every recorded model
+The model store (:mod:`fmnist_utils.compute.store`) is checked too: every file against its SHA-256, every recorded model
 present, and every stored network, run on this machine, against its stored test predictions. Those agree on
 all but at most :data:`FLIPS_ALLOWED` images: another CPU's kernels (oneDNN or not, bfloat16 native or emulated)
 round differently, which moves a top-1 class only where a model's two likeliest classes are within rounding of
@@ -19,9 +19,11 @@ import sys
 
 import numpy as np
 
-from . import integrity, results, store
-from .config import PROFILE_NAMES, get_profile
-from .data import load_fashion_mnist
+from .. import results
+from ..compute import store
+from ..compute.data import load_fashion_mnist
+from ..config import PROFILE_NAMES, get_profile
+from . import integrity
 
 
 def check(summary: dict, probs: dict[str, np.ndarray], y_test: np.ndarray) -> list[str]:
@@ -50,9 +52,9 @@ FLIPS_ALLOWED = 10  # of the 10,000 test images
 def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str], dict[str, int], list[str]]:
     """What is wrong with the model store, the top-1 changes of each stored network run here against its stored
     test predictions, and the recorded models the store does not hold (``make status`` names their command)."""
-    from .evaluate import predict_proba
-    from .models import IMAGE_ARCHITECTURES
-    from .train import preprocess
+    from ..compute.evaluate import predict_proba
+    from ..compute.models import IMAGE_ARCHITECTURES
+    from ..compute.train import preprocess
 
     problems = [p for folder in store.stored_folders(profile.store_dir) for p in store.problems(folder)]
     flips_by_model, unstored = {}, []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import PROBS_SUFFIX, probs_path, read_step, rerun, step_names, step_path
+from ..results import PROBS_SUFFIX, probs_path, read_step, rerun, step_names, step_path
 
 REQUIRED_KEYS = ("models", "inputs", "run")
 

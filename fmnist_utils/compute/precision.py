@@ -3,15 +3,15 @@
 bfloat16 matrix products are fast on CPUs with AVX512_BF16 or AMX and on recent GPUs; elsewhere the
 CPU emulates them, many times slower than float32. :func:`resolve` therefore falls back to float32,
 with a one-line notice, on a CPU without bfloat16 instructions. The softmax layer always computes in
-float32 (see :func:`fmnist_utils.models._classifier`).
+float32 (see :func:`fmnist_utils.compute.models._classifier`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")

@@ -12,7 +12,7 @@ a results entry names its folder as ``stored_as``):
 - ``record.json``: name, key, spec, history, training seconds, epochs, parameters, the CPU and precision it
   trained in, and the SHA-256 of each file above.
 
-:func:`fmnist_utils.train.load_trained` looks in the local training cache, then here; training writes to both,
+:func:`fmnist_utils.compute.train.load_trained` looks in the local training cache, then here; training writes to both,
 the moment a model finishes. A stored file that does not match its SHA-256 is an error that names it: it is
 never silently retrained over.
 """
@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
-from .config import ROOT
-from .results import as_stored
+from .. import atomic
+from ..config import ROOT
+from ..results import as_stored
 
 MODEL, PREDICTIONS, RECORD = "model.keras", "predictions.npz", "record.json"
 
@@ -157,6 +157,18 @@ def predictions(stored: Path | None, compute: Callable[[], dict]) -> dict[str, n
         record["files"][PREDICTIONS] = sha256(path)
         atomic.write_json(Path(stored) / RECORD, record)
     return {k: v.astype(np.float32) for k, v in probs.items()}
+
+
+def remember(stored: Path | None, key: str, measure: Callable[[], float]) -> float:
+    """A measurement that goes with a stored model (the seconds its inputs took to prepare, say): taken once, when
+    the store first lacks it, and read back ever after, so that no machine's speed moves a recorded number."""
+    if not holds(stored):
+        return measure()
+    record = read_record(stored)
+    if key not in record.setdefault("measured", {}):
+        record["measured"][key] = measure()
+        atomic.write_json(Path(stored) / RECORD, record)
+    return record["measured"][key]
 
 
 def stored_folders(store_dir: Path) -> list[Path]:

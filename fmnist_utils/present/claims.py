@@ -8,7 +8,7 @@ import dataclasses
 
 import numpy as np
 
-from .evaluate import accuracy, mcnemar
+from ..compute.evaluate import accuracy, mcnemar
 
 ALPHA = 0.05  # significance level of every comparison in the report
 
@@ -55,6 +55,20 @@ class Comparison:
     def evidence(self) -> str:
         """The test behind the words: 'p = 0.012; 130 vs 95' (the images only ``a``, only ``b`` gets right)."""
         return f"{format_p(self.p_value)}; {self.only_a_correct} vs {self.only_b_correct}"
+
+
+def choice_in_two_settings(tests: tuple, choice: str, default: str, settings: tuple[str, str]) -> str:
+    """What ``choice`` instead of ``default`` did in two settings, tested in each (``tests``: choice vs default):
+    one finding when both tests agree ('batch normalisation beat dropout with max and with average pooling'),
+    otherwise each setting's effect in turn."""
+    first, second = tests
+    evidence = f"{first.evidence()} and {second.evidence()}"
+    if first.a_is_better and second.a_is_better:
+        return f"{choice} beat {default} {settings[0]} and {settings[1]} ({evidence})"
+    if first.a_is_worse and second.a_is_worse:
+        return f"{default} beat {choice} {settings[0]} and {settings[1]} ({evidence})"
+    return (f"{choice} instead of {default} {first.effect()} {settings[0]} ({first.evidence()}) and "
+            f"{second.effect()} {settings[1]} ({second.evidence()})")
 
 
 def step_effect(change: float, p_value: float) -> str:

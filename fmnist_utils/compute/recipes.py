@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from .config import Profile
+from ..config import Profile
 from .spec import TrainConfig
 
 # bfloat16 matmuls with float32 weights: ~1.35-1.55x the float32 throughput of our CNNs on a CPU with
-# AVX512_BF16 (`make bench`); fmnist_utils.precision falls back to float32 on CPUs without it.
+# AVX512_BF16 (`make bench`); fmnist_utils.compute.precision falls back to float32 on CPUs without it.
 CNN_PRECISION = "mixed_bfloat16"
 
 

@@ -37,8 +37,8 @@ def fit_cached(name: str, spec: dict, build, x: tuple, y: tuple, cache_dir: Path
     import keras
     import pandas as pd
 
+    from ..config import seed_everything
     from . import store
-    from .config import seed_everything
     from .train import fingerprint, keep_trained, load_trained, trained_on
 
     identity = json.dumps({"spec": spec, "data": fingerprint(*x, *y)}, sort_keys=True)
@@ -69,12 +69,14 @@ def fit_cached(name: str, spec: dict, build, x: tuple, y: tuple, cache_dir: Path
 def record(study, name: str, model, meta: dict, x_val, x_test, params: int, extra_seconds: float = 0.0) -> dict:
     """Evaluate a model on the validation and test inputs and record it like every model (``extra_seconds``:
     training work outside ``fit``, such as extracting the features it trained on)."""
-    from . import experiment, results, store
+    from .. import results
+    from . import experiment, store
 
     (_, y_val), (_, y_test) = study.splits["val"], study.splits["test"]
     stored = store.folder(study.profile.store_dir, meta["key"])
     probs = store.predictions(stored, lambda: {"val": model.predict(x_val, verbose=0),
                                                "test": model.predict(x_test, verbose=0)})
+    extra_seconds = store.remember(stored, "extra_seconds", lambda: extra_seconds)  # as first measured
     entry = experiment.registry_entry("baseline", study.notebook, y_val, probs["val"], y_test, probs["test"],
                                       params=params, epochs=meta["epochs"],
                                       train_seconds=meta["train_seconds"] + extra_seconds,

@@ -11,8 +11,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from . import evaluate, results, store
-from .config import Profile
+from .. import results
+from ..config import Profile
+from . import evaluate, store
 from .data import CLASS_NAMES
 from .spec import ModelSpec
 from .train import TrainResult, fit, preprocess
@@ -36,7 +37,7 @@ class Experiment:
 
 def evaluate_model(train: TrainResult, splits: dict):
     """Validation and test probabilities of a trained model (with its spec's test-time averaging), as the model
-    store keeps them (computed once, then read back: see :func:`fmnist_utils.store.predictions`)."""
+    store keeps them (computed once, then read back: see :func:`fmnist_utils.compute.store.predictions`)."""
     arch, tta_flip = train.spec.arch, train.spec.tta_flip
 
     def compute():

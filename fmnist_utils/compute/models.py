@@ -1,6 +1,6 @@
 """Model builders for every architecture in the report, by name.
 
-Builders return *uncompiled* models; :mod:`fmnist_utils.train` compiles them with the
+Builders return *uncompiled* models; :mod:`fmnist_utils.compute.train` compiles them with the
 optimiser and schedule of a run. ``build_model(arch, **hparams)`` is the one entry point, so a
 model is fully described by ``(arch, hparams)`` — the key of the training cache and what the
 results registry stores to rebuild a model later.
@@ -8,7 +8,7 @@ results registry stores to rebuild a model later.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 from keras import layers

@@ -9,7 +9,6 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-
 SHIFT = 0.1  # the default largest shift, a fraction of the image size
 
 

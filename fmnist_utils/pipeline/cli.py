@@ -1,9 +1,9 @@
 """The pipeline's command line: run a step's notebook when its results are not current, report each step's
 state, build the PDF; one run per profile at a time, and an interruption stops the kernel and says how to resume.
 
-    python -m fmnist_utils.pipeline notebook 02_mlp_baselines --profile quick [--if-stale]
-    python -m fmnist_utils.pipeline status --profile full
-    python -m fmnist_utils.pipeline report --profile full
+    python -m fmnist_utils.pipeline.cli notebook 02_mlp_baselines --profile quick [--if-stale]
+    python -m fmnist_utils.pipeline.cli status --profile full
+    python -m fmnist_utils.pipeline.cli report --profile full
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..config import NOTEBOOKS_DIR, PROFILE_NAMES, Profile, get_profile
+from ..results import UnreadableResults
 from . import integrity, staleness
-from .config import NOTEBOOKS_DIR, PROFILE_NAMES, Profile, get_profile
 from .execution import (
     _RECEIVED,
     DropStartupNoise,
@@ -31,7 +32,6 @@ from .execution import (
     remove_leftovers,
     stop_children,
 )
-from .results import UnreadableResults
 
 
 def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path | None:
@@ -88,7 +88,8 @@ def main(argv=None) -> int:
     nb.add_argument("--if-stale", action="store_true", help="only if its results are not current with the code")
     rep = sub.add_parser("report", help="execute report/report.ipynb and build the PDF")
     st = sub.add_parser("status", help="per step: are its results current with the code?")
-    for p in (nb, rep, st):
+    fig = sub.add_parser("figures", help="redraw every figure from the results files and the data (no training)")
+    for p in (nb, rep, st, fig):
         p.add_argument("--profile", default=None, choices=PROFILE_NAMES, help="default: $FMNIST_PROFILE or quick")
     args = parser.parse_args(argv)
     if args.command == "tools":
@@ -103,6 +104,14 @@ def main(argv=None) -> int:
             print("\n".join(staleness.status(get_profile(profile_name))))
         except UnreadableResults as exc:
             raise SystemExit(str(exc)) from None
+        return 0
+    if args.command == "figures":
+        from ..present.figures import redraw
+
+        profile = get_profile(profile_name)
+        integrity.require_readable(profile.results_dir, profile.name)
+        redraw(profile)
+        print(f"figures redrawn from {profile.results_dir} into {profile.figures_dir}")
         return 0
     what = args.name if args.command == "notebook" else "report"
     if args.command == "notebook" and args.name not in staleness.notebook_names():

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
-from . import atomic, precision, store
-from .config import seed_everything
+from .. import atomic
+from ..config import seed_everything
+from . import precision, store
 from .data import for_cnn, for_mlp
 from .models import build_model, input_kind
 from .spec import CACHE_VERSION, ModelSpec, TrainConfig
@@ -154,7 +155,7 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
 
 def trained_on(resolved_precision: str) -> dict:
     """The machine and the precision a model actually trained in (bfloat16 falls back to float32 on some CPUs)."""
-    from .results import hardware
+    from ..results import hardware
 
     return {"cpu": hardware()["cpu"], "precision": resolved_precision, "keras": keras.__version__}
 

@@ -201,6 +201,7 @@ def to_network_input(images: np.ndarray, size: int) -> np.ndarray:
 
 # ---- The experiment: Fashion-MNIST through the ImageNet network (notebook 06). ----
 
+from . import store  # noqa: E402
 from .side_studies import fit_cached  # noqa: E402  (the experiment's models train and cache like the side studies')
 
 # Per profile: input sizes to choose from (on a subset, by validation accuracy within the time budget), the
@@ -228,7 +229,7 @@ def extract(images: np.ndarray, size: int, cache_dir: Path, batch: int = 256) ->
     measured when it ran, also when read back from the cache)."""
     import time
 
-    from . import atomic
+    from .. import atomic
     from .train import fingerprint
 
     path = Path(cache_dir) / "transfer" / f"lite0-{size}px-{TOP_FROM}-{fingerprint(images)}.npz"
@@ -294,11 +295,14 @@ def choose_size(splits: dict, settings: dict, cache_dir: Path, seed: int,
     for size in settings["sizes"]:
         _, f_tr, s_tr = extract(x_tr, size, cache_dir)
         _, f_val, s_val = extract(x_val, size, cache_dir)
-        model, _ = fit_cached(f"lite0_size{size}", spec("head", size, settings["head_epochs"], 1e-3, seed), head,
-                              (f_tr, f_val), (y_tr, y_val), cache_dir, store_dir)
+        model, meta = fit_cached(f"lite0_size{size}", spec("head", size, settings["head_epochs"], 1e-3, seed), head,
+                                 (f_tr, f_val), (y_tr, y_val), cache_dir, store_dir)
+        stored = store.folder(store_dir, meta["key"]) if store_dir is not None else None
         accuracy = float(np.mean(model.predict(f_val, verbose=0).argmax(1) == y_val))
-        rows[size] = {"val_accuracy": accuracy,
-                      "projected_minutes": (s_tr + s_val) / (n_train + n_val) * everything / 60}
+        # The first run's measurement decides, on every machine after it: a CPU's speed must not change the size.
+        projected = store.remember(stored, "projected_minutes",
+                                   lambda: (s_tr + s_val) / (n_train + n_val) * everything / 60)  # noqa: B023
+        rows[size] = {"val_accuracy": accuracy, "projected_minutes": projected}
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("input_size")
     table["chosen"] = table.index == pick_size(table, settings["budget_minutes"])
     return table

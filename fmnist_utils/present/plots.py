@@ -17,10 +17,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, PercentFormatter  # noqa: E402
+from matplotlib.ticker import (  # noqa: E402
+    FormatStrFormatter,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+    PercentFormatter,
+)
 
-from . import atomic  # noqa: E402
-from .data import CLASS_NAMES  # noqa: E402
+from .. import atomic  # noqa: E402
+from ..compute.data import CLASS_NAMES  # noqa: E402
 
 DPI = 150
 WIDTH = 6.5  # inches: the text width of the report; figures are drawn at their printed size
@@ -101,7 +107,7 @@ def mean_images(x: np.ndarray, y: np.ndarray):
 def learning_curves(long: pd.DataFrame):
     """Train (dashed) and validation (solid) loss and accuracy per epoch, one colour per model.
 
-    ``long`` is :func:`fmnist_utils.figures.long_histories` output (readable model names).
+    ``long`` is :func:`fmnist_utils.present.figures.long_histories` output (readable model names).
     """
     data = long[long["metric"].isin(["loss", "accuracy"])]
     fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.4))
@@ -137,6 +143,7 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references:
     ax.set_xscale("log")  # the single CNNs crowd the first minutes; the ensemble's line runs on for an hour
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(NullFormatter())  # a short log axis would label its minor ticks too
     ax.scatter(singles["minutes"], singles["accuracy"], s=14, color="C0", label="single CNN", zorder=3)
     ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
             label="ensemble, members added in the order chosen on validation")
@@ -298,4 +305,20 @@ def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_a
         axes.flat[0].get_legend().remove()
         fig.legend(handles, labels, title=f"trial {budget}", loc="upper center", bbox_to_anchor=(0.5, 0.0),
                    ncol=len(labels), frameon=False)
+    return fig
+
+
+def demo_panel(photo: np.ndarray, seen: np.ndarray, top: list[tuple[str, float]]):
+    """``make predict`` at work: the picture it was given, the 28×28 image the network sees, and the network's most
+    probable classes."""
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(WIDTH, 1.2), gridspec_kw={"width_ratios": [1.4, 1, 1.6]})
+    a.imshow(photo)
+    b.imshow(seen, cmap="gray", vmin=0, vmax=255)
+    for ax, title in ((a, "the picture"), (b, "what the network sees")):
+        ax.set(title=title, xticks=[], yticks=[])
+    labels, probs = zip(*top, strict=True)
+    c.barh(range(len(top))[::-1], probs, color="#4c72b0")
+    c.set(yticks=range(len(top))[::-1], yticklabels=labels, xlim=(0, 1), title="most probable classes")
+    percent_axis(c.xaxis)
+    fig.tight_layout()
     return fig

@@ -1,6 +1,6 @@
 """The report's facts and layout: ``report/report.ipynb`` calls these to turn the merged results files
 (:func:`fmnist_utils.results.load_summary`) into tables, sentences' numbers and LaTeX; nothing is typed by hand.
-Models appear under their readable names (:mod:`fmnist_utils.names`). Outputs carry both LaTeX (for the PDF)
+Models appear under their readable names (:mod:`fmnist_utils.present.names`). Outputs carry both LaTeX (for the PDF)
 and Markdown (for Jupyter).
 """
 
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from .config import ROOT
-from .data import IMAGE_SHAPE
+from ..compute.data import IMAGE_SHAPE
+from ..config import ROOT
 
 REFERENCES_CSV = ROOT / "report" / "references.csv"
 
@@ -31,7 +31,7 @@ def ci(entry: dict, digits: int = 2) -> str:
 
 def augmentation(hparams: dict) -> str:
     """A model's ``augment`` hyper-parameter in words, e.g. 'random horizontal flips'."""
-    from .augment import SHIFT  # the block's default, for specs that leave it out
+    from ..compute.augment import SHIFT  # the block's default, for specs that leave it out
 
     aug = hparams.get("augment")
     if not aug:
@@ -87,6 +87,13 @@ def gap(ours: float, theirs: float) -> str:
     """Our accuracy set against a published one: '0.64 points below' / '0.10 points above'. A plain
     difference, not a test: the source reports' predictions are not available."""
     return f"{100 * abs(ours - theirs):.2f} points {'below' if ours < theirs else 'above'}"
+
+
+def inside_interval(entry: dict, theirs: float) -> str:
+    """' (their 94.09% lies inside our 95% interval)' when a published number lies inside the bootstrap interval of
+    ours, so the plain difference may be noise; nothing otherwise."""
+    lo, hi = entry["test_accuracy_ci95"]
+    return f" (their {pct(theirs)} lies inside our 95% interval)" if lo <= theirs <= hi else ""
 
 
 def minutes(seconds: float) -> str:
@@ -159,7 +166,7 @@ def figure(folder: Path, name: str, caption: str, width: float = 0.9) -> None:
     if smallest < SMALLEST_FONT_PT:
         raise ValueError(f"{name} at {width:g} of the text width prints its text at {smallest:.1f} pt (< "
                          f"{SMALLEST_FONT_PT:g}): widen it or draw it smaller.")
-    # Named as the PDF build copies it (fmnist_utils.pdf): xdvipdfmx's output depends on the path it reads an
+    # Named as the PDF build copies it (fmnist_utils.pipeline.pdf): xdvipdfmx's output depends on the path it reads an
     # image from, so a path into the checkout would make the PDF's bytes depend on where the checkout lies.
     latex = (f"\\begin{{figure}}[htbp]\n\\centering\n"
              f"\\includegraphics[width={width}\\linewidth]{{{LATEX_FIGURES}/{pdf.name}}}\n"
@@ -184,7 +191,7 @@ def references() -> pd.DataFrame:
     return frame.fillna({"ours": ""})
 
 
-# ---- The report's tables and facts, for a reader: readable names (fmnist_utils.names), no ids. ----
+# ---- The report's tables and facts, for a reader: readable names (fmnist_utils.present.names), no ids. ----
 
 def project_metadata() -> dict:
     """The report's authors and the link to its code: pyproject.toml's [project] authors and urls, one setting."""
@@ -337,7 +344,7 @@ STEP_TITLES = {"01_eda": "Data exploration", "02_mlp_baselines": "MLPs", "03_cnn
 
 def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
     """Each step's measured time (its latest run that trained every model it records) and the CPU it ran on."""
-    from .results import load_step
+    from ..results import load_step
 
     rows = {STEP_TITLES[step]: {"minutes": f"{run['training_run']['seconds'] / 60:.1f}"
                                            + (" (estimated)" if run["training_run"].get("estimated") else ""),
@@ -351,8 +358,8 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
     """The ensemble against its best single member and against the ensemble chosen the same way among the
     CNNs that were already trained (no new members): members, training minutes, accuracies and McNemar's
     test of each row against our soft vote. Returns the table and the comparisons by row."""
+    from ..compute.ensemble import hard_vote, soft_vote
     from .claims import compare
-    from .ensemble import hard_vote, soft_vote
 
     models, extra = summary["models"], summary["extra"]
     ens_id = summary["best"]["ensemble"]
@@ -414,8 +421,8 @@ def overfitting_table(summary: dict) -> pd.DataFrame:
 def per_class_table(summary: dict, probs: dict, y_test) -> pd.DataFrame:
     """Precision, recall and F1 per class (%) of the best single CNN and of the ensemble, and the class the
     ensemble most often takes each one for, with how many test images."""
-    from .data import CLASS_NAMES
-    from .evaluate import classification_table, confusion
+    from ..compute.data import CLASS_NAMES
+    from ..compute.evaluate import classification_table, confusion
 
     columns = {}
     for label, model in (("CNN", summary["best"]["cnn"]), ("ensemble", summary["best"]["ensemble"])):
@@ -430,7 +437,7 @@ def per_class_table(summary: dict, probs: dict, y_test) -> pd.DataFrame:
 
 def tuning_space_table() -> pd.DataFrame:
     """Both Hyperband search spaces in one table, read from the space functions themselves."""
-    from .tuning import space_table
+    from ..compute.tuning import space_table
 
     frames = {space.upper(): space_table(space)["values"] for space in ("mlp", "cnn")}
     rows = {f"{space}: {param.replace('_', ' ')}": values

@@ -2,7 +2,7 @@
 
 ``report/report.ipynb`` writes its prose in Markdown cells with ``{{placeholders}}``; :func:`report_facts` gives
 every placeholder its words (a percentage, a McNemar verdict, a list of names), and :func:`fill` puts them in
-when the PDF is built (:mod:`fmnist_utils.pdf`). ``{{fig:name}}`` and ``{{tab:label}}`` are references to a
+when the PDF is built (:mod:`fmnist_utils.pipeline.pdf`). ``{{fig:name}}`` and ``{{tab:label}}`` are references to a
 figure or a table. A placeholder without a fact is an error that names it: no sentence goes out half-written.
 Which models form each study is stated here once (:data:`MLP_STUDIES`, :data:`CNN_STAGES`, :data:`DESIGN`).
 """
@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 
-from . import claims, results
+from .. import results
+from . import claims
 from .report import (
     augmentation,
     bench_facts,
@@ -22,8 +23,10 @@ from .report import (
     gap,
     in_words,
     ingredient,
+    inside_interval,
     listing,
     minutes,
+    name,
     overfitting_table,
     pct,
     plural,
@@ -74,8 +77,8 @@ def fill(text: str, facts: dict[str, str]) -> str:
         if key.startswith("tab:"):
             return tab(key)
         if key not in facts:
-            raise KeyError(f"The report's text uses {{{{{key}}}}}, which fmnist_utils.facts.report_facts does not "
-                           "give: add it there.")
+            raise KeyError(f"The report's text uses {{{{{key}}}}}, which fmnist_utils.present.facts.report_facts "
+                           "does not give: add it there.")
         return str(facts[key])
     return PLACEHOLDER.sub(one, text)
 
@@ -103,6 +106,8 @@ def _overview(s, vs, profile):
         "cnn_acc": pct(cnn["test_accuracy"]), "cnn_ci": ci(cnn), "cnn_vs_mlp": vs(best["cnn"], best["mlp"]).verdict(),
         "cnn_vs_003": gap(cnn["test_accuracy"], published["cnn"]), "ens_size": len(ens["members"]),
         "ens_acc": pct(ens["test_accuracy"]), "ens_vs_003": gap(ens["test_accuracy"], published["ensemble"]),
+        "cnn_003_inside": inside_interval(cnn, published["cnn"]),
+        "ens_003_inside": inside_interval(ens, published["ensemble"]),
         "total_minutes": f"{sum(r['training_run']['seconds'] for r in s['notebooks'].values()) / 60:.0f}",
         "all_train_images": f"{sizes['train'] + sizes['val']:,}", "train_images": f"{sizes['train']:,}",
         "val_images": f"{sizes['val']:,}", "class_train_images": f"{per_class['train'][0] + per_class['val'][0]:,}",
@@ -129,7 +134,12 @@ def _mlps(s, vs, *_):
             "deeper_vs_smaller": deeper.verdict(), "deeper_evidence": deeper.evidence(),
             "stopped_early": len(stopped_early(s, source_recipe_runs(s))),
             "source_recipe_runs": len(source_recipe_runs(s)),
-            "our_mlp_vs_source": ours.verdict(), "our_mlp_evidence": ours.evidence()}
+            "our_mlp_vs_source": ours.verdict(), "our_mlp_evidence": ours.evidence(),
+            "activation_lead": ("The kind of nonlinearity made no significant difference, but having one did: with"
+                                if not (relu["tanh"].significant or relu["sigmoid"].significant)
+                                and relu["identity"].a_is_better else "With"),
+            "mlp_selected": (" and is the one validation selects" if s["best"]["mlp"] == "mlp_bn_aug_cosine"
+                             else f"; validation selects the {name(s, s['best']['mlp'])}")}
 
 
 def _cnns(s, vs, *_):
@@ -177,11 +187,16 @@ def _design(s, vs, *_):
              "max_do": ("cnn_max_dropout", "cnn_average_dropout", "effect"),
              "max_bn": ("cnn_max_batchnorm", "cnn_average_batchnorm", "effect")}
     facts = {}
-    for key, (a, b, words) in pairs.items():
+    for key, (a, b, words) in list(pairs.items())[:4]:  # the pooling × regulariser tests are worded as findings below
         c = vs(a, b)
         facts.update({f"{key}_{words}": getattr(c, words)(), f"{key}_evidence": c.evidence()})
     small = m["cnn_max_dropout"]["spec"]
-    return {**facts, "init_epochs": m["mlp_init_he"]["spec"]["train"]["epochs"],
+    bn = claims.choice_in_two_settings((vs(*pairs["bn_max"][:2]), vs(*pairs["bn_avg"][:2])), "batch normalisation",
+                                       "dropout", ("with max pooling", "with average pooling"))
+    pooling = claims.choice_in_two_settings((vs(*pairs["max_do"][:2]), vs(*pairs["max_bn"][:2])), "max pooling",
+                                            "average pooling", ("with dropout", "with batch normalisation"))
+    return {**facts, "bn_finding": bn, "pooling_finding": pooling,
+            "init_epochs": m["mlp_init_he"]["spec"]["train"]["epochs"],
             "small_cnn_epochs": small["train"]["epochs"], "small_cnn_images": f"{small['hparams']['images']:,}"}
 
 
@@ -206,7 +221,7 @@ def _tuning(s, vs, *_):
             "tuned_cnn_vs_ours": tuned["cnn"].verdict(), "tuned_cnn_evidence": tuned["cnn"].evidence(),
             "tuned_recipe": (f"; {listing(notes)}, so each comparison with our networks tests the search and the "
                              "recipe together" if notes else " with the recipe of the model it is compared with"),
-            "tuned_cnn_recipe": ", retrained with another recipe," if differs["cnn"] else ""}
+            "tuned_cnn_recipe": " (retrained with another recipe)" if differs["cnn"] else ""}
 
 
 def _ensemble(s, *_):
@@ -276,17 +291,16 @@ def _appendix(s, vs, profile):
 
     return {"gallery_images": in_words(2 * GALLERY_PER_KIND), "gallery_per_kind": in_words(GALLERY_PER_KIND),
             "gallery_top": in_words(TOP_CLASSES),
-            "predict": (", and `make predict IMAGE=photo.png` prints the three most probable classes of any picture "
-                        "(grey, inverted if its background is light, resized to 28×28); for a test sneaker "
-                        "dressed as a photograph it prints:" if demo
-                        else ", and `make report` retrains what is missing."),
-            "predict_demo": "\n".join(["```", f"$ {demo['command']}", *demo["output"], "```"]) if demo else "",
+            "predict": (", and `make predict IMAGE=photo.png` prints the three most probable classes of any picture, "
+                        "prepared as Fashion-MNIST's images were (grey, inverted if its background is light, "
+                        f"resized to 28×28). {fig('demo_photo')} shows `{demo['command']}` on a test sneaker "
+                        "dressed as a photograph." if demo else ", and `make report` retrains what is missing."),
             "memory_gib": f"{hw['memory_gib']:.0f}", "python": v["python"], "tensorflow": v["tensorflow"],
             "keras": v["keras"], "keras_tuner": v["keras_tuner"], "scikit_learn": v["scikit-learn"]}
 
 
 def ensemble_facts(summary: dict, probs: dict, y_test) -> dict[str, str]:
-    """The ensemble's McNemar verdicts (:func:`fmnist_utils.report.ensemble_rows`, which its table also shows)."""
+    """The ensemble's McNemar verdicts (:func:`~fmnist_utils.present.report.ensemble_rows`; its table shows them)."""
     _, tests = ensemble_rows(summary, probs, y_test)
     return {"ens_vs_member": tests["single"].verdict(*ENSEMBLE_WORDS),
             "ens_vs_old": tests["without"].verdict(*ENSEMBLE_WORDS),

@@ -11,12 +11,14 @@ import re
 import time
 from pathlib import Path
 
-from . import atomic, integrity, results, store
-from .config import NOTEBOOKS_DIR, ROOT, Profile
+from .. import atomic, results
+from ..compute import store
+from ..config import NOTEBOOKS_DIR, ROOT, Profile
+from . import integrity
 
-# Package modules that only present results: a change to them never makes a step's results stale.
-PRESENTATION = {"plots.py", "figures.py", "report.py", "claims.py", "pipeline.py", "execution.py", "staleness.py",
-                "pdf.py", "verify.py", "bench.py", "names.py", "integrity.py", "demo.py", "facts.py"}
+# The package's layers (fmnist_utils/<folder>/): a change to a module in these only presents results, so it never
+# makes a step's results stale. Modules at the root and in compute/ compute them.
+PRESENTING = ("present", "pipeline")
 
 
 MAKEFILE = ROOT / "Makefile"
@@ -39,37 +41,44 @@ def _digest(payload) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def imported_modules(source: str, relative_to_package: bool) -> set[str]:
-    """The package modules a piece of Python code imports, anywhere in it (function-level imports too)."""
+def module_file(module: str) -> Path:
+    """The file of a package module named below ``fmnist_utils`` (``compute.train``)."""
+    return PACKAGE / f"{module.replace('.', '/')}.py"
+
+
+def imported_modules(source: str, module: str | None = None) -> set[str]:
+    """The package modules (``compute.train``) a piece of Python code imports, anywhere in it (function-level
+    imports too). ``module``: the module the code is, which relative imports start from (None: a notebook's code)."""
     import ast
 
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            inside = node.level > 0 if relative_to_package else base.split(".")[0] == "fmnist_utils"
-            if not inside:
+            if node.level and module is not None:
+                package = module.split(".")[:-1]
+                base = ".".join(package[:len(package) - node.level + 1] + ([node.module] if node.module else []))
+            elif not node.level and (node.module or "").split(".")[0] == "fmnist_utils":
+                base = node.module.removeprefix("fmnist_utils").strip(".")
+            else:
                 continue
-            sub = base.removeprefix("fmnist_utils").strip(".") if not relative_to_package else base
-            found.update([sub.split(".")[0]] if sub else [alias.name for alias in node.names])
-        elif isinstance(node, ast.Import) and not relative_to_package:
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("fmnist_utils."))
-    return {m for m in found if (PACKAGE / f"{m}.py").is_file()}
+            found.update(f"{base}.{alias.name}".strip(".") for alias in node.names)
+            found.add(base)
+        elif isinstance(node, ast.Import):
+            found.update(a.name.removeprefix("fmnist_utils.") for a in node.names if a.name.startswith("fmnist_utils."))
+    return {m for m in found if m and module_file(m).is_file()}
 
 
 def step_modules(code_cells: list[str]) -> list[str]:
     """The modules a step's results depend on: those its notebook imports and, transitively, those they
-    import — less the presentation modules (their own imports are followed: a figure helper may load data)."""
-    import nbformat  # noqa: F401  (cells arrive as text; nbformat only parsed them)
-
-    todo = set().union(*(imported_modules(_as_python(c), False) for c in code_cells)) if code_cells else set()
+    import — less the presenting layers (their own imports are followed: a figure helper may load data)."""
+    todo = set().union(*(imported_modules(_as_python(c)) for c in code_cells)) if code_cells else set()
     seen: set[str] = set()
     while todo:
         module = todo.pop()
         seen.add(module)
-        todo |= imported_modules((PACKAGE / f"{module}.py").read_text(), True) - seen
+        todo |= imported_modules(module_file(module).read_text(), module) - seen
     seen.add("__init__")
-    return sorted(m for m in seen if f"{m}.py" not in PRESENTATION)
+    return sorted(m for m in seen if m.split(".")[0] not in PRESENTING)
 
 
 def _as_python(cell: str) -> str:
@@ -106,7 +115,7 @@ def input_digests(name: str, profile: Profile) -> dict:
 
     nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    package = {f"{m}.py": code_text((PACKAGE / f"{m}.py").read_text()) for m in step_modules(code)}
+    package = {f"{m.replace('.', '/')}.py": code_text(module_file(m).read_text()) for m in step_modules(code)}
     upstream = {u: _digest(model_identities(results.load_step(profile.results_dir, u, profile.name).get("models", {})))
                 for u in upstream_steps().get(name, ())}
     return {"notebook": _digest([code_text(c) for c in code]), "package": _digest(package),

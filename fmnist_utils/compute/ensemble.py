@@ -93,7 +93,7 @@ def growth(val_probs, test_probs, y_val: np.ndarray, y_test: np.ndarray) -> pd.D
     (e.g. the order :func:`greedy_selection` chose them)."""
     rows = []
     val_sum, test_sum = 0.0, 0.0
-    for k, (val, test) in enumerate(zip(val_probs, test_probs), start=1):
+    for k, (val, test) in enumerate(zip(val_probs, test_probs, strict=True), start=1):
         val_sum, test_sum = val_sum + np.asarray(val, np.float64), test_sum + np.asarray(test, np.float64)
         rows.append({"members": k, "val_accuracy": accuracy(y_val, val_sum),
                      "test_accuracy": accuracy(y_test, test_sum)})

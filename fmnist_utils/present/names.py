@@ -67,7 +67,7 @@ def display_name(model_id: str, epochs: int | None = None) -> str:
     if member and member["design"] in MEMBER_DESIGNS:
         schedule = f", {epochs} epochs" if epochs and member["design"] == "hand" else ""
         return f"{MEMBER_DESIGNS[member['design']]}{schedule}, copy {int(member['index']) + 1}"
-    raise KeyError(f"No readable name for model {model_id!r}: add it to fmnist_utils.names.MODEL_NAMES")
+    raise KeyError(f"No readable name for model {model_id!r}: add it to fmnist_utils.present.names.MODEL_NAMES")
 
 
 def _units(units) -> str:
@@ -123,7 +123,7 @@ def layers(spec: dict, activation: bool = True) -> str:
         convs = ", ".join(f"conv{f}+BN, pool" for f in h.get("filters", (64, 64, 128)))
         return (f"conv{h.get('filters1', 32)} {k}×{k}, pool {h.get('pool', 2)}, {convs}, "
                 f"dropout {h.get('dropout', 0.25):g}")
-    raise KeyError(f"No description of architecture {arch!r}: add it to fmnist_utils.names.layers")
+    raise KeyError(f"No description of architecture {arch!r}: add it to fmnist_utils.present.names.layers")
 
 
 def network(spec: dict) -> str:
