@@ -61,7 +61,7 @@ def test_predict_reads_the_best_cnn_from_the_model_store(tmp_profile, tmp_path, 
 
     # `make demo`: the command, what it printed, and a figure for the report.
     x, y = np.zeros((2, 28, 28), np.uint8), np.array([7, 7])
-    monkeypatch.setattr("fmnist_utils.compute.data.load_fashion_mnist", lambda: ((x, y), (x, y)))
+    monkeypatch.setattr("fmnist_utils.compute.data.prepare_splits", lambda profile, seed: {"val": (x, y)})
     monkeypatch.setattr(demo, "ROOT", tmp_profile.store_dir.parent)
     monkeypatch.chdir(tmp_profile.store_dir.parent)  # make runs in the checkout: the command names paths from there
     recorded = json.loads(demo.record_demo(tmp_profile).read_text())

@@ -64,12 +64,12 @@ def top_k(probs: np.ndarray, k: int = TOP_K) -> list[tuple[str, float]]:
     return [(CLASS_NAMES[i], float(probs[i])) for i in order]
 
 
-def example_photo(x_test: np.ndarray, y_test: np.ndarray, target: Path) -> Path:
-    """A test image dressed as a photograph, for the demo: the first test sneaker, dark on an off-white
+def example_photo(x: np.ndarray, y: np.ndarray, target: Path) -> Path:
+    """An image dressed as a photograph, for the demo: the first sneaker of ``x``, dark on an off-white
     background, enlarged eight times on a wider colour canvas (so that the demo shows inversion and resizing)."""
     from PIL import Image
 
-    sneaker = x_test[int(np.flatnonzero(y_test == CLASS_NAMES.index("Sneaker"))[0])]
+    sneaker = x[int(np.flatnonzero(y == CLASS_NAMES.index("Sneaker"))[0])]
     garment = Image.fromarray(255 - sneaker).resize((8 * SIDE, 8 * SIDE), Image.Resampling.BICUBIC).convert("RGB")
     canvas = Image.new("RGB", (11 * SIDE, 8 * SIDE), (250, 248, 240))
     canvas.paste(garment, (int(1.5 * SIDE), 0))
@@ -94,23 +94,25 @@ def best_cnn(profile: Profile):
 
 
 def record_demo(profile: Profile) -> Path:
-    """Run the demo on :func:`example_photo` and keep the command and what it printed next to the store, for the
-    report (the PDF build trains and predicts nothing)."""
-    from ..compute.data import load_fashion_mnist
+    """Run the demo on :func:`example_photo` of a validation image (no network trained on it, and it is not a test
+    image) and keep the command and what it printed next to the store, with a figure for the report (the PDF build
+    trains and predicts nothing)."""
+    from PIL import Image
 
-    example = example_photo(*load_fashion_mnist()[1], profile.store_dir / "example_photo.png")
+    from ..compute.data import prepare_splits
+    from ..config import SEED
+    from ..present import plots
+
+    example = example_photo(*prepare_splits(profile, SEED)["val"], profile.store_dir / "sneaker.png")
     shown = example.relative_to(ROOT)
     command = f"make predict IMAGE={shown}" + ("" if profile.is_published else f" PROFILE={profile.name}")
     model, record = best_cnn(profile)
+    printed = classify(model, record, [shown])
     target = profile.store_dir / "demo.json"
-    atomic.write_json(target, {"command": command, "output": classify(model, record, [shown])})
-    from PIL import Image
-
-    from ..present import plots
-
-    seen, _, probs = prepare_and_predict(model, record, example)
+    atomic.write_json(target, {"command": command, "output": printed})
+    seen, _, _ = prepare_and_predict(model, record, example)
     with Image.open(example) as photo:
-        figure = plots.demo_panel(np.asarray(photo.convert("RGB")), seen, top_k(probs))
+        figure = plots.demo_panel(np.asarray(photo.convert("RGB")), seen, [f"$ {command}", *printed])
     plots.save_figure(figure, DEMO_FIGURE, profile.figures_dir)
     return target
 

@@ -293,8 +293,9 @@ def _appendix(s, vs, profile):
             "gallery_top": in_words(TOP_CLASSES),
             "predict": (", and `make predict IMAGE=photo.png` prints the three most probable classes of any picture, "
                         "prepared as Fashion-MNIST's images were (grey, inverted if its background is light, "
-                        f"resized to 28×28). {fig('demo_photo')} shows `{demo['command']}` on a test sneaker "
-                        "dressed as a photograph." if demo else ", and `make report` retrains what is missing."),
+                        f"resized to 28×28). {fig('demo_photo')} shows it on a sneaker from the validation split, "
+                        "which no network trained on, dressed as a photograph." if demo
+                        else ", and `make report` retrains what is missing."),
             "memory_gib": f"{hw['memory_gib']:.0f}", "python": v["python"], "tensorflow": v["tensorflow"],
             "keras": v["keras"], "keras_tuner": v["keras_tuner"], "scikit_learn": v["scikit-learn"]}
 

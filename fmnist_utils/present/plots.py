@@ -308,17 +308,17 @@ def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_a
     return fig
 
 
-def demo_panel(photo: np.ndarray, seen: np.ndarray, top: list[tuple[str, float]]):
-    """``make predict`` at work: the picture it was given, the 28×28 image the network sees, and the network's most
-    probable classes."""
-    fig, (a, b, c) = plt.subplots(1, 3, figsize=(WIDTH, 1.2), gridspec_kw={"width_ratios": [1.4, 1, 1.6]})
+def demo_panel(photo: np.ndarray, seen: np.ndarray, printed: list[str]):
+    """``make predict`` at work: the picture it was given, the 28×28 image the network sees, and what it printed."""
+    import textwrap
+
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(WIDTH, 1.3), gridspec_kw={"width_ratios": [1.2, 0.9, 3.4]})
     a.imshow(photo)
     b.imshow(seen, cmap="gray", vmin=0, vmax=255)
-    for ax, title in ((a, "the picture"), (b, "what the network sees")):
+    for ax, title in ((a, "the picture"), (b, "the network's input")):
         ax.set(title=title, xticks=[], yticks=[])
-    labels, probs = zip(*top, strict=True)
-    c.barh(range(len(top))[::-1], probs, color="#4c72b0")
-    c.set(yticks=range(len(top))[::-1], yticklabels=labels, xlim=(0, 1), title="most probable classes")
-    percent_axis(c.xaxis)
+    lines = [part for line in printed for part in textwrap.wrap(line, 50, subsequent_indent="    ") or [""]]
+    c.text(0.08, 1, "\n".join(lines), family="monospace", va="top", ha="left", transform=c.transAxes)
+    c.set_axis_off()
     fig.tight_layout()
     return fig
