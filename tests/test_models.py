@@ -19,14 +19,6 @@ def test_lenet_bn_is_near_report_003_size():
     assert 300_000 < models.build_model("lenet_bn").count_params() < 330_000
 
 
-@pytest.mark.parametrize("pool, kernel", [(2, 3), (4, 5)])
-def test_every_tunable_cnn_is_valid(pool, kernel):
-    model = models.build_model("tunable_cnn", filters1=16, kernel=kernel, pool=pool, filters=[128, 128, 128])
-    out = model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0)
-    assert out.shape == (2, 10)
-    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
-
-
 def test_mlp_with_augmentation_takes_flat_input():
     model = models.build_model("mlp", hidden_units=[32], batch_norm=True, augment={"flip": True, "shift": 0.1})
     assert model.input_shape == (None, 784)
@@ -46,7 +38,8 @@ def test_unknown_architecture_is_rejected():
 
 def test_input_kind():
     assert models.input_kind("mlp") == "flat" and models.input_kind("linear") == "flat"
-    assert models.input_kind("vgg_bn") == "image" and models.input_kind("tunable_cnn") == "image"
+    assert models.input_kind("vgg_bn") == "image" and models.input_kind("design_cnn") == "image"
+    assert models.input_kind("efficientnet_lite0") == "features"
 
 
 def test_batchnorm_settles_fast_enough_for_short_trials():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fmnist_utils import results
+from fmnist_utils import provenance, results
 
 
 def _entry(**kw):
@@ -93,17 +93,17 @@ def test_git_commit_is_dirty_for_code_changes_but_not_for_the_runs_own_outputs(t
     git("init", "-q")
     git("add", ".")
     git("commit", "-qm", "init")
-    monkeypatch.setattr(results, "ROOT", tmp_path)
-    monkeypatch.setattr(results, "published_outputs", lambda: [tmp_path / "figures"])
+    monkeypatch.setattr(provenance, "ROOT", tmp_path)
+    monkeypatch.setattr(provenance, "published_outputs", lambda: [tmp_path / "figures"])
     (tmp_path / "figures" / "plot.png").write_bytes(b"new")
-    clean = results.git_commit()
+    clean = provenance.git_commit()
     assert len(clean) >= 7 and not clean.endswith("+dirty")
     (tmp_path / "code.py").write_text("a = 2\n")
-    assert results.git_commit() == clean + "+dirty"
+    assert provenance.git_commit() == clean + "+dirty"
 
 
 def test_the_accelerator_is_what_the_driver_lists(tmp_path):
-    assert results.accelerator(tmp_path / "none") == "none (CPU only)"
+    assert provenance.accelerator(tmp_path / "none") == "none (CPU only)"
     (tmp_path / "0000:01:00.0").mkdir()
     (tmp_path / "0000:01:00.0" / "information").write_text("Model: \t NVIDIA H100 80GB HBM3\nIRQ: 42\n")
-    assert results.accelerator(tmp_path) == "NVIDIA H100 80GB HBM3"
+    assert provenance.accelerator(tmp_path) == "NVIDIA H100 80GB HBM3"

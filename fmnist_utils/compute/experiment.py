@@ -72,14 +72,22 @@ class Study:
     splits: dict
     notebook: str
 
-    def run(self, name: str, spec: ModelSpec, family: str, record: bool = True, verbose: int = 2) -> Experiment:
-        """Train (or load) ``spec``, evaluate it, and record it under ``name`` in the registry."""
-        train = fit(name, spec, self.splits, self.profile.artifacts_dir, verbose=verbose,
-                    store_dir=self.profile.store_dir)
-        val_probs, test_probs = evaluate_model(train, self.splits)
-        entry = registry_entry(family, self.notebook, self.splits["val"][1], val_probs, self.splits["test"][1],
-                               test_probs, params=train.model.count_params(), epochs=train.epochs,
-                               train_seconds=train.train_seconds, n_boot=self.profile.bootstrap_samples,
+    def run(self, name: str, spec: ModelSpec, family: str, record: bool = True, verbose: int = 2,
+            splits: dict | None = None, params: int | None = None, extra_seconds: float | None = None) -> Experiment:
+        """Train (or load) ``spec``, evaluate it, and record it under ``name`` in the registry.
+
+        A side study may train on other ``splits`` than the notebook's (a subset, or features extracted from the
+        images) and count ``params`` and ``extra_seconds`` (e.g. extracting those features) beyond its own network's;
+        it records in the ``baseline`` family, so that no MLP, CNN or ensemble selection picks it up."""
+        splits = splits or self.splits
+        train = fit(name, spec, splits, self.profile.artifacts_dir, verbose=verbose, store_dir=self.profile.store_dir)
+        val_probs, test_probs = evaluate_model(train, splits)
+        seconds = train.train_seconds
+        if extra_seconds is not None:  # as first measured, so that a machine's speed does not move the results
+            seconds += store.remember(train.stored, "extra_seconds", lambda: extra_seconds)
+        entry = registry_entry(family, self.notebook, splits["val"][1], val_probs, splits["test"][1], test_probs,
+                               params=params or train.model.count_params(), epochs=train.epochs,
+                               train_seconds=seconds, n_boot=self.profile.bootstrap_samples,
                                spec=train.spec.to_dict(), stored_as=train.stored and train.stored.name)
         if record:
             results.record_model(self.profile.results_dir, self.profile.name, name, entry,

@@ -157,6 +157,50 @@ def vgg_bn(blocks: Sequence[Sequence[int]] = ((32, 32), (64, 64), (128,)), dense
     return keras.Model(inputs, _classifier(x), name=name)
 
 
+# ---- The design studies' networks (notebook 07): each differs from its siblings in one choice only. ----
+
+DESIGN_HIDDEN = 256
+
+
+def design_mlp(initializer: str = "glorot_uniform"):
+    """784 → dense 256, ReLU → softmax 10, the hidden layer initialised by ``initializer``."""
+    init = keras.initializers.RandomNormal(stddev=1.0, seed=0) if initializer == "poor" else initializer
+    inputs = keras.Input((FLAT_DIM,), name="pixels")
+    x = layers.Dense(DESIGN_HIDDEN, activation="relu", kernel_initializer=init, name="hidden")(inputs)
+    return keras.Model(inputs, layers.Dense(NUM_CLASSES, activation="softmax", name="output")(x), name="design_mlp")
+
+
+def design_cnn(pooling: str = "max", regularizer: str = "dropout"):
+    """Two 3×3 conv blocks (32, 64 filters) and a dense layer of 128, each block pooled by ``pooling``
+    ("max" or "average"); ``regularizer`` "dropout" (0.25 after each block, 0.5 before the classifier) or
+    "batchnorm" (after every convolution and the dense layer, before the ReLU)."""
+    pool = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}[pooling]
+    bn = regularizer == "batchnorm"
+    if regularizer not in ("dropout", "batchnorm"):
+        raise ValueError(f"Unknown regularizer {regularizer!r}: dropout or batchnorm")
+
+    def unit(x, layer):
+        x = layer(x)
+        x = batch_norm_layer()(x) if bn else x
+        return layers.ReLU()(x)
+
+    inputs = keras.Input(IMAGE_INPUT, name="image")
+    x = inputs
+    for filters in (32, 64):
+        x = pool(2)(unit(x, layers.Conv2D(filters, 3, padding="same", use_bias=not bn)))
+        x = x if bn else layers.Dropout(0.25)(x)
+    x = unit(layers.Flatten()(x), layers.Dense(128, use_bias=not bn))
+    x = x if bn else layers.Dropout(0.5)(x)
+    return keras.Model(inputs, layers.Dense(NUM_CLASSES, activation="softmax", name="output")(x), name="design_cnn")
+
+
+def transferred_lite0(input_size: int, trained: str, pretrained: str = "ImageNet") -> keras.Model:
+    """The trained part of EfficientNet-Lite0 on Fashion-MNIST (notebook 06), fed features extracted once."""
+    from .transfer import network
+
+    return network(input_size, trained, pretrained)
+
+
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "linear": linear_baseline,
     "mlp": mlp,
@@ -164,9 +208,13 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "cnn_2conv": cnn_2conv,
     "lenet_bn": lenet_bn,
     "vgg_bn": vgg_bn,
+    "design_mlp": design_mlp,
+    "design_cnn": design_cnn,
+    "efficientnet_lite0": transferred_lite0,
 }
 
-IMAGE_ARCHITECTURES = {"cnn_1conv_mlp", "cnn_2conv", "lenet_bn", "vgg_bn"}
+IMAGE_ARCHITECTURES = {"cnn_1conv_mlp", "cnn_2conv", "lenet_bn", "vgg_bn", "design_cnn"}
+FEATURE_ARCHITECTURES = {"efficientnet_lite0"}  # trained on features computed once, not on pixels
 
 
 def build_model(arch: str, **hparams) -> keras.Model:
@@ -177,31 +225,5 @@ def build_model(arch: str, **hparams) -> keras.Model:
 
 
 def input_kind(arch: str) -> str:
-    """``"image"`` (28×28×1) or ``"flat"`` (784): which preprocessing a model expects."""
-    return "image" if arch in IMAGE_ARCHITECTURES else "flat"
-
-
-def tunable_cnn(filters1: int = 32, kernel: int = 3, pool: int = 2, filters: Sequence[int] = (64, 64, 128),
-                dropout: float = 0.25, augment: dict | None = None, name: str = "tunable_cnn") -> keras.Model:
-    """Report 003's tuned CNN: a first conv block (filters, kernel, pool size), then one conv
-    block per entry of ``filters``. A block pools by 2 only while the map is at least 2×2, so
-    every point of the search space is a valid network (a 4×4 first pool leaves 7×7 → 3 → 1).
-    """
-    inputs = keras.Input(IMAGE_INPUT, name="image")
-    x = _maybe_augment(inputs, augment)
-    # No BatchNorm on the full-resolution first layer (see vgg_bn's first_bn: it doubles CPU time).
-    x = layers.Conv2D(filters1, kernel, padding="same", activation="relu")(x)
-    x = layers.MaxPooling2D(pool)(x)
-    size = IMAGE_SHAPE[0] // pool
-    for f in filters:
-        x = conv_bn(x, f, kernel)
-        if size >= 2:
-            x = layers.MaxPooling2D(2)(x)
-            size //= 2
-    x = layers.Flatten()(x)
-    x = layers.Dropout(dropout)(x)
-    return keras.Model(inputs, _classifier(x), name=name)
-
-
-ARCHITECTURES["tunable_cnn"] = tunable_cnn
-IMAGE_ARCHITECTURES.add("tunable_cnn")
+    """``"image"`` (28×28×1), ``"flat"`` (784) or ``"features"`` (as given): which preprocessing a model expects."""
+    return "image" if arch in IMAGE_ARCHITECTURES else "features" if arch in FEATURE_ARCHITECTURES else "flat"

@@ -33,11 +33,13 @@ class TrainConfig:
     precision: str = "float32"  # or "mixed_bfloat16" (fmnist_utils.compute.precision; float32 where bf16 is slow)
     label_smoothing: float = 0.0  # the target puts this much mass uniformly on the ten classes
     ema: float = 0.0  # > 0: the trained weights are their exponential moving average with this momentum
+    optimizer: str = "adam"  # AdamW when weight_decay > 0; "sgd" (Nesterov momentum 0.9) or "rmsprop"
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
-        for name in ("precision", "label_smoothing", "ema"):  # options added later: at their defaults, left out,
-            if values[name] == _DEFAULTS[name]:       # so the cache keys of earlier models stay as they were
+        # Options added later: at their defaults, left out, so the cache keys of earlier models stay as they were.
+        for name in ("precision", "label_smoothing", "ema", "optimizer"):
+            if values[name] == _DEFAULTS[name]:
                 del values[name]
         return values
 

@@ -43,8 +43,9 @@ class TrainResult:
 
 
 def preprocess(arch: str, x: np.ndarray) -> np.ndarray:
-    """Scale uint8 images and shape them the way ``arch`` expects."""
-    return for_cnn(x) if input_kind(arch) == "image" else for_mlp(x)
+    """Scale uint8 images and shape them the way ``arch`` expects (features pass as they are)."""
+    kind = input_kind(arch)
+    return for_cnn(x) if kind == "image" else for_mlp(x) if kind == "flat" else x
 
 
 def fingerprint(*arrays: np.ndarray) -> str:
@@ -70,10 +71,16 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int):
     elif cfg.schedule not in ("constant", "plateau"):
         raise ValueError(f"Unknown schedule {cfg.schedule!r}")
     # Keras' fit swaps the averaged weights in when training ends (optimizer.finalize_variable_values).
-    average = {"use_ema": True, "ema_momentum": cfg.ema} if cfg.ema else {}
+    options = {"use_ema": True, "ema_momentum": cfg.ema} if cfg.ema else {}
     if cfg.weight_decay:
-        return keras.optimizers.AdamW(lr, weight_decay=cfg.weight_decay, **average)
-    return keras.optimizers.Adam(lr, **average)
+        options["weight_decay"] = cfg.weight_decay
+    if cfg.optimizer == "sgd":
+        return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, **options)
+    if cfg.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(lr, **options)
+    if cfg.optimizer != "adam":
+        raise ValueError(f"Unknown optimizer {cfg.optimizer!r}; known: adam, sgd, rmsprop")
+    return (keras.optimizers.AdamW if cfg.weight_decay else keras.optimizers.Adam)(lr, **options)
 
 
 def make_callbacks(cfg: TrainConfig) -> list:
@@ -155,7 +162,7 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
 
 def trained_on(resolved_precision: str) -> dict:
     """The machine and the precision a model actually trained in (bfloat16 falls back to float32 on some CPUs)."""
-    from ..results import hardware
+    from ..provenance import hardware
 
     return {"cpu": hardware()["cpu"], "precision": resolved_precision, "keras": keras.__version__}
 

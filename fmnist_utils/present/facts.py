@@ -197,7 +197,7 @@ def _design(s, vs, *_):
                                             "average pooling", ("with dropout", "with batch normalisation"))
     return {**facts, "bn_finding": bn, "pooling_finding": pooling,
             "init_epochs": m["mlp_init_he"]["spec"]["train"]["epochs"],
-            "small_cnn_epochs": small["train"]["epochs"], "small_cnn_images": f"{small['hparams']['images']:,}"}
+            "small_cnn_epochs": small["train"]["epochs"], "small_cnn_images": f"{s['extra']['cnn_study_images']:,}"}
 
 
 def _tuning(s, vs, *_):

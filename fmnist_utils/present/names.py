@@ -118,11 +118,6 @@ def layers(spec: dict, activation: bool = True) -> str:
     if arch == "efficientnet_lite0":
         return (f"ImageNet EfficientNet-Lite0 at {h['input_size']}×{h['input_size']} px (16 inverted-residual "
                 "blocks, ReLU6), pooled 1,280 features, dropout 0.2")
-    if arch == "tunable_cnn":
-        k = h.get("kernel", 3)
-        convs = ", ".join(f"conv{f}+BN, pool" for f in h.get("filters", (64, 64, 128)))
-        return (f"conv{h.get('filters1', 32)} {k}×{k}, pool {h.get('pool', 2)}, {convs}, "
-                f"dropout {h.get('dropout', 0.25):g}")
     raise KeyError(f"No description of architecture {arch!r}: add it to fmnist_utils.present.names.layers")
 
 
@@ -134,7 +129,7 @@ def network(spec: dict) -> str:
     if arch == "vgg_bn":
         return f"CNN-{layers(spec).count('conv')}"
     return {"linear": "Linear softmax", "cnn_1conv_mlp": "1-conv CNN", "cnn_2conv": "2-conv CNN",
-            "lenet_bn": "LeNet-BN", "tunable_cnn": "Tuned CNN", "efficientnet_lite0": "EfficientNet-Lite0",
+            "lenet_bn": "LeNet-BN", "efficientnet_lite0": "EfficientNet-Lite0",
             "design_mlp": "MLP 256", "design_cnn": "Small CNN"}[arch]
 
 
