@@ -68,8 +68,24 @@ def test_a_choice_tested_in_two_settings_is_one_finding_only_when_both_tests_agr
     loss = claims.Comparison("bn", "dropout", 0.8, 0.9, 100, 300, 1e-6)
     settings = ("with max pooling", "with average pooling")
     assert claims.choice_in_two_settings((gain, gain), "BN", "dropout", settings).startswith(
-        "BN beat dropout with max pooling and with average pooling (p < 0.001; 300 vs 100 and")
+        "BN beat dropout with max pooling and with average pooling (each p < 0.001)")
+    weaker = claims.Comparison("bn", "dropout", 0.9, 0.8, 300, 250, 0.03)
+    assert claims.choice_in_two_settings((gain, weaker), "BN", "dropout", settings).endswith("(the larger p = 0.03)")
     assert claims.choice_in_two_settings((loss, loss), "BN", "dropout", settings).startswith("dropout beat BN")
     assert claims.choice_in_two_settings((gain, tie), "BN", "dropout", settings) == (
         "BN instead of dropout helped with max pooling (p < 0.001; 300 vs 100) and made no difference with average "
         "pooling (p = 0.80; 100 vs 95)")
+
+
+def test_a_direction_over_seeds_is_claimed_only_when_every_seeds_test_finds_it():
+    better = claims.Comparison("a", "b", 0.9, 0.8, 300, 100, 1e-6)
+    worse = claims.Comparison("a", "b", 0.8, 0.9, 100, 300, 1e-6)
+    tie = claims.Comparison("a", "b", 0.9, 0.9, 100, 95, 0.8)
+    assert claims.Replicated((better, better, better)).effect() == "helped"
+    assert claims.Replicated((better,) * 3).evidence() == "in each of three seeds"
+    mixed = claims.Replicated((better, worse, tie))
+    assert mixed.effect() == "made no consistent difference" and mixed.verdict() == "indistinguishable from"
+    assert mixed.evidence() == "better in one seed, worse in one and no difference in one"
+    assert claims.Replicated((worse, worse, tie)).verdict() == "indistinguishable from"
+    assert claims.Replicated((tie,) * 3).evidence() == "no difference in any of three seeds"
+    assert claims.Replicated((worse,) * 2).verdict() == "less accurate than"

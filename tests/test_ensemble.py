@@ -93,3 +93,36 @@ def test_growth_follows_the_given_order():
     # first member alone: [0, 1, 0] -> 2 of 3 right; all three: soft vote [1, 2, 2] -> 1 of 3 right.
     assert frame["test_accuracy"].round(4).tolist()[::2] == [0.6667, 0.3333]
     assert frame["val_accuracy"].equals(frame["test_accuracy"])
+
+
+def test_the_student_keeps_its_designs_network_and_recipe_and_learns_from_every_member():
+    from types import SimpleNamespace
+
+    from fmnist_utils.compute.spec import ModelSpec, TrainConfig
+
+    design = ModelSpec("vgg_bn", TrainConfig(epochs=30, schedule="cosine"), {"dense_units": 128}, seed=1, tta_flip=True)
+    members = [SimpleNamespace(train=SimpleNamespace(key=k)) for k in ("k1", "k2")]
+    student = ensemble.student_spec(design, members, seed=7)
+    assert student.train.teachers == ("k1", "k2") and student.train.distill == ensemble.DISTILL
+    assert student.replace(seed=1, train=design.train) == design, "only the seed and the targets differ"
+
+
+def test_the_teacher_is_the_members_soft_vote_with_their_own_test_time_flips():
+    from types import SimpleNamespace
+
+    import keras
+
+    from fmnist_utils.compute.spec import ModelSpec, TrainConfig
+
+    class Leftward(keras.Model):  # probability of class 1 = the share of brightness in the left half
+        def call(self, x):
+            left = keras.ops.sum(x[:, :, :14], axis=(1, 2, 3)) / keras.ops.sum(x, axis=(1, 2, 3))
+            return keras.ops.stack([1 - left, left], axis=1)
+
+    images = np.zeros((1, 28, 28), np.uint8)
+    images[0, :, :7] = 255  # all on the left
+    flipping = SimpleNamespace(model=Leftward(), train=SimpleNamespace(
+        spec=ModelSpec("vgg_bn", TrainConfig(epochs=1), tta_flip=True)))
+    plain = SimpleNamespace(model=Leftward(), train=SimpleNamespace(spec=ModelSpec("vgg_bn", TrainConfig(epochs=1))))
+    np.testing.assert_allclose(ensemble.teach([flipping], images), [[0.5, 0.5]], atol=1e-6)
+    np.testing.assert_allclose(ensemble.teach([flipping, plain], images), [[0.25, 0.75]], atol=1e-6)

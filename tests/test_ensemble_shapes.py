@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fmnist_utils.compute.ensemble import soft_vote
-from fmnist_utils.present import facts, report
+from fmnist_utils.present import facts, tables
 from tests.conftest import noisy_probs
 
 NEW, OLD = ["cnn_ensemble__m00", "cnn_ensemble__m01"], ["cnn_final", "cnn_final_seed2", "cnn_recipe"]
@@ -43,7 +43,7 @@ def test_the_ensemble_facts_and_table_hold_for_every_shape(shape):
     members, better = SHAPES[shape]
     val = {m: 0.9 for m in NEW + OLD} | better
     summary, probs, y = _summary(members, val, np.random.default_rng(0))
-    table, tests = report.ensemble_rows(summary, probs, y)
+    table, tests = tables.ensemble_rows(summary, probs, y)
     assert list(table["members"]) == [1, len(summary["extra"]["ensemble_without_new_members"]["members"]),
                                       len(members), len(members)]
     words = facts.ensemble_facts(summary, probs, y) | facts._ensemble(summary)

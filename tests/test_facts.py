@@ -6,7 +6,7 @@ import pytest
 
 from fmnist_utils import config, results
 from fmnist_utils.config import ROOT
-from fmnist_utils.present import facts, report
+from fmnist_utils.present import facts, words
 from tests.conftest import needs_fashion_mnist
 
 REPORT = ROOT / "report" / "report.ipynb"
@@ -59,7 +59,7 @@ def test_every_placeholder_of_the_text_has_a_fact_from_the_published_results():
     assert not unused, f"facts no sentence uses: {sorted(unused)}"
     for text in _text_cells():
         assert "{{" not in facts.fill(text, given)
-    assert given["cnn_acc"] == report.pct(summary["models"][summary["best"]["cnn"]]["test_accuracy"])
+    assert given["cnn_acc"] == words.pct(summary["models"][summary["best"]["cnn"]]["test_accuracy"])
     assert not [k for k, v in given.items() if re.search(r"\bnan\b|\bNone\b", v)]
     assert np.isclose(float(given["total_minutes"]),
                       sum(r["training_run"]["seconds"] for r in summary["notebooks"].values()) / 60, atol=0.5)

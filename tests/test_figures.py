@@ -4,7 +4,7 @@ import numpy as np
 
 from fmnist_utils import results
 from fmnist_utils.compute.data import load_fashion_mnist
-from fmnist_utils.present import figures
+from fmnist_utils.present import figures, tables
 from tests.conftest import needs_fashion_mnist, noisy_probs
 
 
@@ -33,9 +33,9 @@ def test_redraw_from_results_files_only(tmp_profile):
 
 
 def test_report_003_targets_come_from_the_references_file():
-    from fmnist_utils.present import figures, report
+    from fmnist_utils.present import figures
 
-    refs = report.references().query("source == 'report 003' and metric == 'test'")
+    refs = tables.references().query("source == 'report 003' and metric == 'test'")
     targets = figures.report_003_targets()
     assert sorted(targets.values()) == sorted(refs.groupby("family")["published"].max()[["cnn", "ensemble"]])
     assert all(f"{100 * v:.2f}%" in label for label, v in targets.items())

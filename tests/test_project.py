@@ -72,10 +72,10 @@ def test_setup_cell_imports_first(path):
 def test_readme_results_table_is_the_published_results():
     from fmnist_utils import results
     from fmnist_utils.config import ROOT, get_profile
-    from fmnist_utils.present import report
+    from fmnist_utils.present import tables
 
     summary = results.load_summary(get_profile("full").results_dir, "full")
-    assert report.readme_results(summary, report.references()) in (ROOT / "README.md").read_text()
+    assert tables.readme_results(summary, tables.references()) in (ROOT / "README.md").read_text()
 
 
 def test_readme_is_a_map_not_a_diary():
@@ -88,16 +88,16 @@ def test_readme_is_a_map_not_a_diary():
 
 def test_citation_agrees_with_pyproject_and_the_report_title():
     from fmnist_utils.pipeline import pdf
-    from fmnist_utils.present import report
+    from fmnist_utils.present import tables
 
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
-    meta = report.project_metadata()
+    meta = tables.project_metadata()
     assert [a["name"] for a in citation["authors"]] == meta["authors"]
     assert citation["repository-code"] == meta["url"] and citation["title"] == pdf.REPORT_TITLE
 
 
 def test_every_step_has_a_title_for_the_reports_time_table():
-    from fmnist_utils.present.report import STEP_TITLES
+    from fmnist_utils.present.tables import STEP_TITLES
 
     assert set(STEP_TITLES) == {p.stem for p in NOTEBOOKS}
 

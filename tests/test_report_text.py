@@ -10,7 +10,7 @@ import pytest
 
 from fmnist_utils import config, results
 from fmnist_utils.config import ROOT
-from fmnist_utils.present import facts, report
+from fmnist_utils.present import facts, tables, words
 from fmnist_utils.present.names import display_name
 
 REPORT = ROOT / "report" / "report.ipynb"
@@ -32,14 +32,14 @@ def test_no_caption_states_a_count_typed_by_hand():
 
 
 def test_a_gap_to_a_source_report_is_said_with_ours_first():
-    assert report.gap(0.9477, 0.9509) == "0.32 points below" and report.gap(0.9509, 0.9477) == "0.32 points above"
+    assert words.gap(0.9477, 0.9509) == "0.32 points below" and words.gap(0.9509, 0.9477) == "0.32 points above"
     text = " ".join(_cells("markdown"))
     uses = re.findall(r"\{\{(\w+_vs_003)\}\}((?:\s+\S+){6})", text)  # what follows: 'report 003's …', theirs
     assert uses and all("report 003" in after for _, after in uses), uses
 
 
 def test_a_network_has_one_layer_count_in_names_and_references():
-    for _, row in report.references().iterrows():
+    for _, row in tables.references().iterrows():
         theirs = re.search(r"(\d+) (hidden )?layers?", row["experiment"])
         if pd.isna(row["ours"]) or not row["ours"]:
             continue
@@ -53,6 +53,6 @@ def test_table_1_lists_the_network_of_every_model_the_studies_show():
     from fmnist_utils.present.names import network
 
     summary = results.load_summary(config.get_profile("full").results_dir, "full")
-    listed = set(report.architecture_table(summary).index)
+    listed = set(tables.architecture_table(summary).index)
     shown = [i for ids in (facts.MLP_STUDIES, facts.CNN_STAGES) for i in facts.groups(ids)[0]] + ["lite0_finetuned"]
     assert {network(summary["models"][i]["spec"]) for i in shown} <= listed

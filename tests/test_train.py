@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,31 @@ def test_a_smoothed_model_saves_and_reloads(tmp_path, synthetic_splits):
     first = train.fit("smooth", tiny(cfg), synthetic_splits, tmp_path, verbose=0)
     again = train.fit("smooth", tiny(cfg), synthetic_splits, tmp_path, verbose=0)
     assert again.from_cache and again.key == first.key
+
+
+def test_distillation_targets_mix_the_label_and_the_teachers_probabilities():
+    teacher = np.full((2, 10), 0.1, np.float32)
+    targets = train.distillation_targets(np.array([3, 7]), teacher, 0.5)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
+    assert targets[0, 3] == pytest.approx(0.55) and targets[0, 0] == pytest.approx(0.05)
+    np.testing.assert_array_equal(train.distillation_targets(np.array([3]), teacher[:1], 0.0)[0], np.eye(10)[3])
+
+
+def test_a_student_trains_on_its_teachers_probabilities_once_and_is_keyed_by_who_taught(tmp_path, synthetic_splits):
+    calls = []
+
+    def teacher():
+        calls.append(1)
+        return np.full((len(synthetic_splits["train"][1]), 10), 0.1, np.float32)
+
+    cfg = TrainConfig(epochs=1, batch_size=64, schedule="constant", patience=None, distill=0.5, teachers=["a", "b"])
+    student = train.fit("student", tiny(cfg), synthetic_splits, tmp_path, verbose=0, teacher=teacher)
+    again = train.fit("student", tiny(cfg), synthetic_splits, tmp_path, verbose=0, teacher=teacher)
+    assert calls == [1] and again.from_cache and "val_accuracy" in student.history
+    other = dataclasses.replace(cfg, teachers=("a", "c"))
+    assert tiny(other).cache_key("data") != tiny(cfg).cache_key("data") != tiny(TrainConfig(epochs=1)).cache_key("data")
+    assert tiny(cfg).to_dict()["train"]["teachers"] == ("a", "b")
+    with pytest.raises(ValueError, match="pass their probabilities"):
+        train.fit("orphan", tiny(other), synthetic_splits, tmp_path, verbose=0)
+    with pytest.raises(ValueError, match="names its teachers"):
+        TrainConfig(epochs=1, distill=0.5)

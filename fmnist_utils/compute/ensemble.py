@@ -11,6 +11,8 @@ from .evaluate import accuracy, log_loss
 from .spec import ModelSpec
 
 SIZE_ORDERS = 20  # random member orders behind the accuracy-vs-ensemble-size curve
+# A distilled student's targets: this much the ensemble's probabilities, the rest the label (Hinton et al., 2015).
+DISTILL = 0.5
 
 
 def soft_vote(member_probs: np.ndarray) -> np.ndarray:
@@ -98,3 +100,22 @@ def growth(val_probs, test_probs, y_val: np.ndarray, y_test: np.ndarray) -> pd.D
         rows.append({"members": k, "val_accuracy": accuracy(y_val, val_sum),
                      "test_accuracy": accuracy(y_test, test_sum)})
     return pd.DataFrame(rows)
+
+
+def teach(members, images: np.ndarray) -> np.ndarray:
+    """The soft vote of trained members (:class:`fmnist_utils.compute.experiment.Experiment`) on uint8 ``images``,
+    each evaluated as its spec says (test-time flips): a distilled student's teacher, so flipped copies of an image
+    get the same targets."""
+    from .evaluate import predict_proba
+    from .train import preprocess
+
+    return soft_vote([predict_proba(m.model, preprocess(m.train.spec.arch, images), tta_flip=m.train.spec.tta_flip)
+                      for m in members])
+
+
+def student_spec(design: ModelSpec, members, seed: int) -> ModelSpec:
+    """A student of ``design``'s network and recipe, distilled from ``members`` (named by their cache keys)."""
+    import dataclasses
+
+    teachers = tuple(m.train.key for m in members)
+    return design.replace(seed=seed, train=dataclasses.replace(design.train, distill=DISTILL, teachers=teachers))

@@ -73,14 +73,17 @@ class Study:
     notebook: str
 
     def run(self, name: str, spec: ModelSpec, family: str, record: bool = True, verbose: int = 2,
-            splits: dict | None = None, params: int | None = None, extra_seconds: float | None = None) -> Experiment:
+            splits: dict | None = None, params: int | None = None, extra_seconds: float | None = None,
+            teacher=None) -> Experiment:
         """Train (or load) ``spec``, evaluate it, and record it under ``name`` in the registry.
 
         A side study may train on other ``splits`` than the notebook's (a subset, or features extracted from the
         images) and count ``params`` and ``extra_seconds`` (e.g. extracting those features) beyond its own network's;
-        it records in the ``baseline`` family, so that no MLP, CNN or ensemble selection picks it up."""
+        it records in the ``baseline`` family, so that no MLP, CNN or ensemble selection picks it up. ``teacher``: a
+        distilled model's (:func:`fmnist_utils.compute.train.fit`)."""
         splits = splits or self.splits
-        train = fit(name, spec, splits, self.profile.artifacts_dir, verbose=verbose, store_dir=self.profile.store_dir)
+        train = fit(name, spec, splits, self.profile.artifacts_dir, verbose=verbose, store_dir=self.profile.store_dir,
+                    teacher=teacher)
         val_probs, test_probs = evaluate_model(train, splits)
         seconds = train.train_seconds
         if extra_seconds is not None:  # as first measured, so that a machine's speed does not move the results

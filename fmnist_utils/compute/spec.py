@@ -34,11 +34,18 @@ class TrainConfig:
     label_smoothing: float = 0.0  # the target puts this much mass uniformly on the ten classes
     ema: float = 0.0  # > 0: the trained weights are their exponential moving average with this momentum
     optimizer: str = "adam"  # AdamW when weight_decay > 0; "sgd" (Nesterov momentum 0.9) or "rmsprop"
+    distill: float = 0.0  # > 0: each target is this much the teachers' probabilities, the rest the one-hot label
+    teachers: tuple[str, ...] = ()  # the teachers' cache keys: which models taught (their probabilities are not)
+
+    def __post_init__(self):
+        object.__setattr__(self, "teachers", tuple(self.teachers))  # a list when read back from JSON
+        if bool(self.distill) != bool(self.teachers):
+            raise ValueError("A distilled model names its teachers, and only a distilled one has teachers")
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
         # Options added later: at their defaults, left out, so the cache keys of earlier models stay as they were.
-        for name in ("precision", "label_smoothing", "ema", "optimizer"):
+        for name in ("precision", "label_smoothing", "ema", "optimizer", "distill", "teachers"):
             if values[name] == _DEFAULTS[name]:
                 del values[name]
         return values

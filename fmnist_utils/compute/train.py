@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -22,7 +23,7 @@ from keras import ops
 from .. import atomic
 from ..config import seed_everything
 from . import precision, store
-from .data import for_cnn, for_mlp
+from .data import NUM_CLASSES, for_cnn, for_mlp
 from .models import build_model, input_kind
 from .spec import CACHE_VERSION, ModelSpec, TrainConfig
 
@@ -111,7 +112,12 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
 
 
 def make_loss(cfg: TrainConfig):
-    """Cross-entropy on integer labels, label-smoothed when the recipe asks for it."""
+    """Cross-entropy on integer labels, label-smoothed when the recipe asks for it; on probability targets for a
+    distilled model (:func:`distillation_targets`)."""
+    if cfg.distill:
+        if cfg.label_smoothing:
+            raise ValueError("A distilled model's targets are already soft: no label smoothing on top")
+        return "categorical_crossentropy"
     if not cfg.label_smoothing:
         return "sparse_categorical_crossentropy"
     if not 0 < cfg.label_smoothing < 1:
@@ -124,13 +130,21 @@ def compile_model(model, cfg: TrainConfig, steps_per_epoch: int):
     return model
 
 
+def distillation_targets(labels: np.ndarray, teacher_probs: np.ndarray, weight: float) -> np.ndarray:
+    """A distilled model's targets (Hinton et al., 2015, at temperature 1): ``1 - weight`` of the one-hot label
+    plus ``weight`` of the teachers' probabilities for the same image."""
+    onehot = np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels)]
+    return (1 - weight) * onehot + weight * np.asarray(teacher_probs, np.float32)
+
+
 def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose: int = 2,
-        store_dir: str | Path | None = None) -> TrainResult:
+        store_dir: str | Path | None = None, teacher: Callable[[], np.ndarray] | None = None) -> TrainResult:
     """Train ``spec`` on ``splits["train"]``, validating on ``splits["val"]``.
 
     ``splits`` holds uint8 ``(x, y)`` pairs; preprocessing follows the architecture. The test
     split is never touched here. Returns the trained model from the training cache or the model store
-    (``store_dir``) when either holds this key, and trains it only when neither does.
+    (``store_dir``) when either holds this key, and trains it only when neither does. A distilled spec also
+    needs ``teacher``: the teachers' probabilities for the training images, computed only if it trains.
     """
     (x_tr, y_tr), (x_val, y_val) = splits["train"], splits["val"]
     key = spec.cache_key(fingerprint(x_tr, y_tr, x_val, y_val))
@@ -143,6 +157,10 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
 
     seed_everything(spec.seed)
     cfg = spec.train
+    if cfg.distill:  # probability targets, the validation labels one-hot to match
+        if teacher is None:
+            raise ValueError(f"{name} is distilled from {len(cfg.teachers)} teachers: pass their probabilities")
+        y_tr, y_val = distillation_targets(y_tr, teacher(), cfg.distill), np.eye(NUM_CLASSES, dtype=np.float32)[y_val]
     with precision.policy(cfg.precision) as resolved:
         model = build_model(spec.arch, **spec.hparams)
         steps = int(np.ceil(len(y_tr) / cfg.batch_size))

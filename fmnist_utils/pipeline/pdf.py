@@ -13,7 +13,7 @@ from pathlib import Path
 from .. import atomic, results
 from ..config import ROOT, Profile, get_profile
 from ..present.facts import fill, report_facts
-from ..present.report import LATEX_FIGURES
+from ..present.layout import LATEX_FIGURES
 from . import integrity
 from .execution import REPORT_NOTEBOOK, execute, relative
 
@@ -92,7 +92,7 @@ def title_block(profile: Profile) -> dict:
     commits are in the results files and `make status`, not in the reader's way)."""
     import datetime as dt
 
-    from ..present.report import project_metadata
+    from ..present.tables import project_metadata
 
     meta, summary = project_metadata(), results.load_summary(profile.results_dir, profile.name)
     created = dt.datetime.fromisoformat(summary["created"])

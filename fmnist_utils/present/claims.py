@@ -57,12 +57,51 @@ class Comparison:
         return f"{format_p(self.p_value)}; {self.only_a_correct} vs {self.only_b_correct}"
 
 
+@dataclasses.dataclass(frozen=True)
+class Replicated:
+    """One comparison repeated with several seeds (seed k of ``a`` against seed k of ``b``): a direction is claimed
+    only when every seed's test finds it."""
+
+    runs: tuple[Comparison, ...]
+
+    @property
+    def a_is_better(self) -> bool:
+        return all(c.a_is_better for c in self.runs)
+
+    @property
+    def a_is_worse(self) -> bool:
+        return all(c.a_is_worse for c in self.runs)
+
+    def verdict(self, better: str = "more accurate than", worse: str = "less accurate than",
+                same: str = "indistinguishable from") -> str:
+        return better if self.a_is_better else worse if self.a_is_worse else same
+
+    def effect(self) -> str:
+        return self.verdict("helped", "hurt", "made no consistent difference")
+
+    def evidence(self) -> str:
+        """The seeds' tests in words: 'in each of three seeds', 'better in one seed, worse in one and no difference in
+        one' or 'no difference in any of three seeds'."""
+        from .words import in_words, listing
+
+        if self.a_is_better or self.a_is_worse:
+            return f"in each of {in_words(len(self.runs))} seeds"
+        counts = {"better": sum(c.a_is_better for c in self.runs), "worse": sum(c.a_is_worse for c in self.runs)}
+        counts["no difference"] = len(self.runs) - counts["better"] - counts["worse"]
+        if counts["no difference"] == len(self.runs):
+            return f"no difference in any of {in_words(len(self.runs))} seeds"
+        said = [(word, n) for word, n in counts.items() if n]
+        return listing([f"{word} in {in_words(n)}" + (" seed" if n == 1 else " seeds") * (k == 0)
+                        for k, (word, n) in enumerate(said)])
+
+
 def choice_in_two_settings(tests: tuple, choice: str, default: str, settings: tuple[str, str]) -> str:
     """What ``choice`` instead of ``default`` did in two settings, tested in each (``tests``: choice vs default):
     one finding when both tests agree ('batch normalisation beat dropout with max and with average pooling'),
     otherwise each setting's effect in turn."""
     first, second = tests
-    evidence = f"{first.evidence()} and {second.evidence()}"
+    worst = max(first.p_value, second.p_value)
+    evidence = "each p < 0.001" if worst < 0.001 else f"the larger p = {worst:.2g}"
     if first.a_is_better and second.a_is_better:
         return f"{choice} beat {default} {settings[0]} and {settings[1]} ({evidence})"
     if first.a_is_worse and second.a_is_worse:

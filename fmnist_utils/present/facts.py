@@ -14,29 +14,20 @@ import re
 
 from .. import results
 from . import claims
-from .report import (
-    augmentation,
+from .layout import fig, tab
+from .tables import (
     bench_facts,
-    ci,
     ensemble_rows,
-    fig,
-    gap,
-    in_words,
     ingredient,
-    inside_interval,
-    listing,
-    minutes,
     name,
     overfitting_table,
-    pct,
-    plural,
-    recipe_differences,
     references,
+    seed_copies,
     significant_steps,
     stopped_early,
-    tab,
     transfer_sizes,
 )
+from .words import augmentation, ci, gap, in_words, inside_interval, listing, minutes, pct, plural, recipe_differences
 
 MLP_STUDIES = {"report 004's ladder": ["linear", "mlp_256", "mlp_256_128_100_dropout"],
                "report 001's activations": ["mlp_128_relu", "mlp_128_tanh", "mlp_128_sigmoid", "mlp_128_identity"],
@@ -188,7 +179,7 @@ def _design(s, vs, *_):
              "max_bn": ("cnn_max_batchnorm", "cnn_average_batchnorm", "effect")}
     facts = {}
     for key, (a, b, words) in list(pairs.items())[:4]:  # the pooling × regulariser tests are worded as findings below
-        c = vs(a, b)
+        c = claims.Replicated(tuple(vs(*pair) for pair in zip(seed_copies(s, a), seed_copies(s, b), strict=True)))
         facts.update({f"{key}_{words}": getattr(c, words)(), f"{key}_evidence": c.evidence()})
     small = m["cnn_max_dropout"]["spec"]
     bn = claims.choice_in_two_settings((vs(*pairs["bn_max"][:2]), vs(*pairs["bn_avg"][:2])), "batch normalisation",
@@ -197,6 +188,7 @@ def _design(s, vs, *_):
                                             "average pooling", ("with dropout", "with batch normalisation"))
     return {**facts, "bn_finding": bn, "pooling_finding": pooling,
             "init_epochs": m["mlp_init_he"]["spec"]["train"]["epochs"],
+            "design_seeds": in_words(len(seed_copies(s, "mlp_init_he"))),
             "small_cnn_epochs": small["train"]["epochs"], "small_cnn_images": f"{s['extra']['cnn_study_images']:,}"}
 
 
@@ -301,7 +293,7 @@ def _appendix(s, vs, profile):
 
 
 def ensemble_facts(summary: dict, probs: dict, y_test) -> dict[str, str]:
-    """The ensemble's McNemar verdicts (:func:`~fmnist_utils.present.report.ensemble_rows`; its table shows them)."""
+    """The ensemble's McNemar verdicts (:func:`~fmnist_utils.present.tables.ensemble_rows`; its table shows them)."""
     _, tests = ensemble_rows(summary, probs, y_test)
     return {"ens_vs_member": tests["single"].verdict(*ENSEMBLE_WORDS),
             "ens_vs_old": tests["without"].verdict(*ENSEMBLE_WORDS),

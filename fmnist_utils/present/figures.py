@@ -58,7 +58,7 @@ def predictions(profile: Profile, family: str = "cnn", per_kind: int = GALLERY_P
 
 def report_003_targets() -> dict[str, float]:
     """Report 003's published test accuracies of its best single CNN and its ensemble, by label."""
-    from .report import references  # the source reports' published numbers, in one file
+    from .tables import references  # the source reports' published numbers, in one file
 
     refs = references().query("source == 'report 003' and metric == 'test'")
     best = refs.groupby("family")["published"].max()

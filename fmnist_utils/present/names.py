@@ -38,6 +38,7 @@ MODEL_NAMES = {
     "cnn_tuned": "Tuned CNN",
     "cnn_ensemble": "Ensemble of all members",
     "cnn_ensemble_chosen": "Ensemble chosen on validation",
+    "cnn_student": "CNN-5 distilled from the ensemble",
     "lite0_frozen": "EfficientNet-Lite0, frozen",
     "lite0_finetuned": "EfficientNet-Lite0, top fine-tuned",
     "mlp_init_he": "MLP 256, He init",
@@ -54,6 +55,8 @@ MODEL_NAMES = {
 # A member an ensemble step trained itself: a copy of one of its designs, numbered within it.
 MEMBER = re.compile(r"^(?P<ensemble>\w+?)__(?P<design>[a-z]+)(?P<index>\d+)$")
 MEMBER_DESIGNS = {"tuned": "Tuned CNN", "hand": "CNN-5"}
+# A further seed of a design-study model (fmnist_utils.compute.design.copy_name).
+SEED_COPY = re.compile(r"^(?P<model>\w+)_seed(?P<copy>\d+)$")
 
 
 def display_name(model_id: str, epochs: int | None = None) -> str:
@@ -67,6 +70,9 @@ def display_name(model_id: str, epochs: int | None = None) -> str:
     if member and member["design"] in MEMBER_DESIGNS:
         schedule = f", {epochs} epochs" if epochs and member["design"] == "hand" else ""
         return f"{MEMBER_DESIGNS[member['design']]}{schedule}, copy {int(member['index']) + 1}"
+    copy = SEED_COPY.match(model_id)
+    if copy and copy["model"] in MODEL_NAMES:
+        return f"{MODEL_NAMES[copy['model']]}, seed {copy['copy']}"
     raise KeyError(f"No readable name for model {model_id!r}: add it to fmnist_utils.present.names.MODEL_NAMES")
 
 

@@ -1,0 +1,344 @@
+"""The report's tables and the facts behind them, from the merged results files
+(:func:`fmnist_utils.results.load_summary`): ``report/report.ipynb`` lays them out (:mod:`.layout`) and the text's
+placeholders read them (:mod:`.facts`). Models appear under their readable names (:mod:`.names`), never by id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import ROOT
+from .words import augmentation, ci, pct, plural
+
+REFERENCES_CSV = ROOT / "report" / "references.csv"
+
+
+def references() -> pd.DataFrame:
+    """Published results of the source reports (reference values, not measured here), one row per
+    experiment: its metric, the published value, and our model that reproduces it (if any)."""
+    frame = pd.read_csv(REFERENCES_CSV, dtype={"ours": str, "their_epochs": "Int64"})
+    return frame.fillna({"ours": ""})
+
+
+# ---- The report's tables and facts, for a reader: readable names (fmnist_utils.present.names), no ids. ----
+
+def project_metadata() -> dict:
+    """The report's authors and the link to its code: pyproject.toml's [project] authors and urls, one setting."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {"authors": [a["name"] for a in project.get("authors", [])],
+            "url": project.get("urls", {}).get("Repository", "")}
+
+
+def name(summary: dict, model_id: str) -> str:
+    """A model's readable name (an ensemble's own members named with their schedule)."""
+    from .names import display_name
+
+    ensemble = summary["models"].get(summary.get("best", {}).get("ensemble"), {})
+    return display_name(model_id, ensemble.get("epochs"))
+
+
+def results_table(summary: dict, ids, group: dict | None = None, seeds: bool = False) -> pd.DataFrame:
+    """The standard results table: one row per model, by readable name, in the order given; ``group``
+    (id → label) adds a first column saying which study a row belongs to, ``seeds`` a last one with the test
+    accuracy's mean ± standard deviation over the model's seeds, where it has several."""
+    rows = {}
+    for model_id in ids:
+        m = summary["models"][model_id]
+        rows[name(summary, model_id)] = {
+            **({"study": group[model_id]} if group else {}), "parameters": f"{m['params']:,}",
+            "epochs": m["epochs"], "train min": f"{m['train_seconds'] / 60:.1f}",
+            "val. acc.": pct(m["val_accuracy"]), "test acc. (95% CI)": f"{pct(m['test_accuracy'])} ({ci(m, 1)})",
+            **({"test, seeds": seed_spread(summary, model_id)} if seeds else {})}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def seed_copies(summary: dict, model_id: str) -> list[str]:
+    """A study model and its further seeds' copies (:func:`fmnist_utils.compute.design.copy_name`) in the results."""
+    from ..compute.design import copy_name
+
+    copies = [model_id]
+    while copy_name(model_id, len(copies) + 1) in summary["models"]:
+        copies.append(copy_name(model_id, len(copies) + 1))
+    return copies
+
+
+def seed_spread(summary: dict, model_id: str) -> str:
+    """'87.35 ± 0.12 (3)': the test accuracy's mean ± standard deviation (%) over a model's seeds; '' with one seed."""
+    accs = [summary["models"][i]["test_accuracy"] for i in seed_copies(summary, model_id)]
+    return f"{100 * np.mean(accs):.2f} ± {100 * np.std(accs, ddof=1):.2f} ({len(accs)})" if len(accs) > 1 else ""
+
+
+def architecture_table(summary: dict) -> pd.DataFrame:
+    """Every network of the report once, MLPs first, by parameters within a family: its layers and size.
+    Models that differ only in training or in their hidden activation share a row."""
+    from .names import layers, network
+
+    rows = {}
+    by_family_then_size = lambda m: (m["spec"]["arch"] not in ("linear", "mlp"), m["params"])  # noqa: E731
+    for m in sorted((m for m in summary["models"].values() if m["family"] != "ensemble"), key=by_family_then_size):
+        if m["spec"]["arch"].startswith("design_"):
+            continue  # the design studies' networks are described where they are shown
+        spec = m["spec"]
+        row = rows.setdefault(network(spec), {"layers": layers(spec, activation=False),
+                                              "parameters": f"{m['params']:,}",
+                                              "activations": set()})
+        row["activations"].add(spec["hparams"].get("activation", "relu") if spec["arch"] == "mlp" else "relu")
+    for row in rows.values():
+        acts = row.pop("activations")
+        if len(acts) > 1:
+            row["layers"] += "; " + "/".join(sorted(a or "no activation" for a in acts))
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+SIDE_STUDIES = ("Transfer from ImageNet", "Design studies")  # their training is described where they are shown
+
+
+def recipes_table(summary: dict) -> pd.DataFrame:
+    """The training recipes of the networks trained from scratch, each listed once with the values its models
+    use (transfer learning, which trains a classifier on a pretrained network, is described where it is shown)."""
+    from .names import recipe_name
+
+    rows: dict[str, dict[str, set]] = {}
+    for m in summary["models"].values():
+        if m["family"] == "ensemble" or recipe_name(m["spec"]) in SIDE_STUDIES:
+            continue
+        spec, train = m["spec"], m["spec"]["train"]
+        optimizer = (f"Adam {train['learning_rate']:.2g}" if not train.get("weight_decay")
+                     else f"AdamW {train['learning_rate']:.2g}, decay {train['weight_decay']:g}")
+        schedule = (f"{plural(train['warmup_epochs'], 'warm-up epoch')}, cosine decay" if train["schedule"] == "cosine"
+                    and train.get("warmup_epochs") else "cosine decay" if train["schedule"] == "cosine"
+                    else "halved on plateau" if train["schedule"] == "plateau" else "constant")
+        extras = ["early stopping" if train.get("patience") is not None else "fixed epochs"]
+        extras += ["flip averaging at test time"] if spec.get("tta_flip") else []
+        extras += [f"label smoothing {train['label_smoothing']:g}"] if train.get("label_smoothing") else []
+        aug = augmentation(spec["hparams"])
+        values = {"optimiser, learning rate": [optimizer], "schedule": [schedule],
+                  "epochs": [str(train["epochs"])], "batch": [str(train["batch_size"])],
+                  "augmentation": [] if aug == "no augmentation" else aug.replace(" and ", ", ").split(", "),
+                  "also": extras}
+        row = rows.setdefault(recipe_name(spec), {k: set() for k in values})
+        for k, v in values.items():
+            row[k].update(v)
+    ordered = {k: v for k, v in sorted(rows.items(), key=lambda kv: ("Source" not in kv[0], "MLP" not in kv[0]))}
+    return pd.DataFrame.from_dict({r: {k: " / ".join(sorted(v, key=_natural)) or "none" for k, v in cols.items()}
+                                   for r, cols in ordered.items()}, orient="index")
+
+
+def _natural(text: str):
+    """Sort '6' before '18' and '0.001' before '0.002': numbers by value, words alphabetically."""
+    try:
+        return (0, float(text.split()[-1]), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def stopped_early(summary: dict, ids) -> list[str]:
+    """The models among ``ids`` that early stopping ended before their last epoch."""
+    models = summary["models"]
+    return [i for i in ids if models[i]["spec"]["train"].get("patience") is not None
+            and models[i]["epochs"] < models[i]["spec"]["train"]["epochs"]]
+
+
+def ingredient(step: str) -> str:
+    """An ablation step in words: '+ a longer schedule for cnn_recipe_deep' → '+ a longer schedule for CNN-5'."""
+    from .names import display_name
+
+    words, _, model_id = step.rpartition(" for ")
+    return f"{words} for {display_name(model_id).split(',')[0]}" if words else step
+
+
+def ablation_rows(summary: dict, records: list[dict]) -> pd.DataFrame:
+    """Notebook 03's recipe ladder for a reader: each step's change on the validation images, tested."""
+    from .claims import format_p
+
+    rows = {}
+    for r in records:
+        first = pd.isna(r["val_p"])
+        change = "" if first else f"{100 * r['val_change']:+.2f} ({format_p(r['val_p'])})"
+        shirt = "" if first or pd.isna(r.get("shirt_p", float("nan"))) else \
+            f"{100 * r['shirt_change']:+.2f} ({format_p(r['shirt_p'])})"
+        rows[ingredient(r["ingredient"])] = {
+            "model": name(summary, r["model"]),
+            "compared with": name(summary, r["compared_with"]) if r.get("compared_with") else "",
+            "val. acc.": pct(r["val_accuracy"]), "change (p)": change,
+            "Shirt recall": pct(r["shirt_recall"], 1) if "shirt_recall" in r else "", "Shirt change (p)": shirt,
+            "s/epoch": f"{r['seconds_per_epoch']:.0f}"}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def reproduction_rows(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
+    """Every published number of the source reports next to ours for the same experiment (report 001 published
+    validation accuracies: those rows compare validation) and what differs."""
+    rows = {}
+    for _, r in refs.iterrows():
+        ours = summary["models"].get(r["ours"]) if r["ours"] else None
+        mine = ours["test_accuracy" if r["metric"] == "test" else "val_accuracy"] if ours else None
+        metric = "" if r["metric"] == "test" else " (val.)"
+        rows[f"{r['source'].split()[-1]}: {r['experiment']}{metric}"] = {
+            "theirs": pct(r["published"]), "ours": pct(mine) if ours else "—",
+            "diff.": f"{100 * (mine - r['published']):+.2f}" if ours else "—",
+            "what differs": (f"{r['their_epochs']} vs {ours['epochs']} epochs; " if ours and pd.notna(r["their_epochs"])
+                             and "members" not in ours else "") + r["their_setup"]}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+STEP_TITLES = {"01_eda": "Data exploration", "02_mlp_baselines": "MLPs", "03_cnn_stages": "CNNs",
+               "04_hyperband_tuning": "Hyperband tuning", "05_ensemble": "Ensemble",
+               "06_transfer_learning": "Transfer learning", "07_design_choices": "Design choices"}
+
+
+def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
+    """Each step's measured time (its latest run that trained every model it records) and the CPU it ran on."""
+    from ..results import load_step
+
+    rows = {STEP_TITLES[step]: {"minutes": f"{run['training_run']['seconds'] / 60:.1f}"
+                                           + (" (estimated)" if run["training_run"].get("estimated") else ""),
+                                     "models trained": run["training_run"]["models_trained"],
+                                     "CPU": load_step(results_dir, step).get("hardware", {}).get("cpu", "")}
+            for step, run in sorted(summary["notebooks"].items())}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dict]:
+    """The ensemble against its best single member and against the ensemble chosen the same way among the
+    CNNs that were already trained (no new members): members, training minutes, accuracies and McNemar's
+    test of each row against our soft vote. Returns the table and the comparisons by row."""
+    from ..compute.ensemble import hard_vote, soft_vote
+    from .claims import compare
+
+    models, extra = summary["models"], summary["extra"]
+    ens_id = summary["best"]["ensemble"]
+    ens, single = models[ens_id], extra["mcnemar_ensemble_vs_single"]["single"]
+    without = extra["ensemble_without_new_members"]["members"]
+    member_probs = np.stack([probs[m] for m in ens["members"]])
+    votes = {"soft": probs[ens_id], "hard": np.eye(probs[ens_id].shape[1])[hard_vote(member_probs)],
+             "without": soft_vote(np.stack([probs[m] for m in without])), "single": probs[single]}
+    comparisons = {k: compare(k, "soft", votes, y_test) for k in ("single", "without", "hard")}
+    minutes = {"single": models[single]["train_seconds"] / 60, "soft": ens["member_train_seconds"] / 60,
+               "without": sum(models[m]["train_seconds"] for m in without) / 60}
+    rows = {
+        f"best member ({name(summary, single)})": ("single", 1, minutes["single"], models[single]["val_accuracy"]),
+        f"soft vote of {len(without)} CNNs, no new members": ("without", len(without), minutes["without"],
+                                                              extra["ensemble_without_new_members"]["val_accuracy"]),
+        f"soft vote of {len(ens['members'])} CNNs (our ensemble)": ("soft", len(ens["members"]), minutes["soft"],
+                                                                         ens["val_accuracy"]),
+        f"majority vote of the same {len(ens['members'])}": ("hard", len(ens["members"]), minutes["soft"], None)}
+    table = {}
+    for label, (key, members, mins, val) in rows.items():
+        accuracy = float(np.mean(np.asarray(votes[key]).argmax(1) == y_test))
+        c = comparisons.get(key)
+        from .claims import format_p
+
+        table[label] = {"members": members, "train min": f"{mins:.0f}", "val. acc.": pct(val) if val else "—",
+                        "test acc.": pct(accuracy),
+                        "vs. the ensemble (McNemar)": f"{c.only_a_correct} vs {c.only_b_correct}, "
+                        f"{format_p(c.p_value)}" if c else ""}
+    return pd.DataFrame.from_dict(table, orient="index"), comparisons
+
+
+def overfitting_table(summary: dict) -> pd.DataFrame:
+    """Per family and recipe, from the recorded training histories (medians over the models): the last epoch's
+    training and validation accuracy and loss, and how many models reached their lowest validation loss before
+    their last epoch. Training accuracy is measured with dropout and augmentation on."""
+    from .names import recipe_name
+
+    groups: dict[str, list] = {}
+    for model, h in summary["histories"].items():
+        entry = summary["models"].get(model, {})
+        if entry.get("family") not in ("mlp", "cnn") or not h.get("val_loss"):
+            continue
+        recipe = "our recipe" if recipe_name(entry["spec"]).startswith("Our") else "source reports' recipe"
+        group = f"{entry['family'].upper()}s, {recipe}"
+        groups.setdefault(group, []).append(
+            {"train acc.": h["accuracy"][-1], "val. acc.": h["val_accuracy"][-1], "train loss": h["loss"][-1],
+             "val. loss": h["val_loss"][-1], "early": int(np.argmin(h["val_loss"])) + 1 < len(h["val_loss"])})
+    rows = {}
+    for group, runs in sorted(groups.items()):
+        frame = pd.DataFrame(runs)
+        med = frame.median(numeric_only=True)
+        rows[group] = {"models": len(frame), "train acc.": pct(med["train acc."]), "val. acc.": pct(med["val. acc."]),
+                       "gap (points)": f"{100 * (med['train acc.'] - med['val. acc.']):+.2f}",
+                       "train loss": f"{med['train loss']:.3f}", "val. loss": f"{med['val. loss']:.3f}",
+                       "val. loss lowest before the end": f"{int(frame['early'].sum())} of {len(frame)}"}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def per_class_table(summary: dict, probs: dict, y_test) -> pd.DataFrame:
+    """Precision, recall and F1 per class (%) of the best single CNN and of the ensemble, and the class the
+    ensemble most often takes each one for, with how many test images."""
+    from ..compute.data import CLASS_NAMES
+    from ..compute.evaluate import classification_table, confusion
+
+    columns = {}
+    for label, model in (("CNN", summary["best"]["cnn"]), ("ensemble", summary["best"]["ensemble"])):
+        scores = classification_table(y_test, probs[model].argmax(1))
+        for metric, short in (("precision", "P"), ("recall", "R"), ("f1", "F1")):
+            columns[f"{label} {short}"] = [f"{100 * v:.1f}" for v in scores[metric]]
+    errors = confusion(y_test, probs[summary["best"]["ensemble"]].argmax(1))
+    np.fill_diagonal(errors, 0)
+    columns["ensemble mistakes it most for"] = [f"{CLASS_NAMES[row.argmax()]} ({row.max()})" for row in errors]
+    return pd.DataFrame(columns, index=list(CLASS_NAMES))
+
+
+def tuning_space_table() -> pd.DataFrame:
+    """Both Hyperband search spaces in one table, read from the space functions themselves."""
+    from ..compute.tuning import space_table
+
+    frames = {space.upper(): space_table(space)["values"] for space in ("mlp", "cnn")}
+    rows = {f"{space}: {param.replace('_', ' ')}": values
+            for space, frame in frames.items() for param, values in frame.items()}
+    return pd.DataFrame({"values": rows})
+
+
+def bench_facts(results_dir: Path) -> dict | None:
+    """``make bench``'s measurements in the words the report uses (None before a benchmark ran)."""
+    import json
+
+    path = Path(results_dir) / "bench.json"
+    if not path.is_file():
+        return None
+    bench = json.loads(path.read_text())
+    tp = bench["throughput"]
+    fast = tp.get("cnn_images_per_s_precision", tp["cnn_images_per_s"])
+    return {"images_per_s": fast, "precision": tp.get("cnn_precision", "float32").replace("mixed_", ""),
+            "precision_speedup": fast / tp["cnn_images_per_s"], "target": bench["target_accuracy"],
+            "speedup": bench.get("speedup")}
+
+
+def significant_steps(records: list[dict], key: str = "val") -> list[dict]:
+    """The ablation steps whose change (``key``: "val" for all validation images, "shirt" for the shirts) is
+    significant by McNemar's test."""
+    from .claims import step_effect
+
+    unchanged = step_effect(0.0, 1.0)
+    return [r for r in records[1:] if not pd.isna(r.get(f"{key}_p", float("nan")))
+            and step_effect(r[f"{key}_change"], r[f"{key}_p"]) != unchanged]
+
+
+def readme_results(summary: dict, refs: pd.DataFrame) -> str:
+    """The README's results table (Markdown), from the results files: ``tests/test_project.py`` checks that the
+    README holds exactly this, so its numbers cannot drift from the published results."""
+    models, best = summary["models"], summary["best"]
+    published = refs[(refs["source"] == "report 003") & (refs["metric"] == "test")].groupby("family")["published"].max()
+    lines = ["| test set (10,000 images) | ours | report 003 |", "| --- | --- | --- |"]
+    for family, what in (("mlp", "best MLP"), ("cnn", "best single CNN"), ("ensemble", "ensemble")):
+        m = models[best[family]]
+        label = (f"{what}: soft vote of {len(m['members'])} CNNs chosen on validation" if "members" in m
+                 else f"{what}: {name(summary, best[family])}")
+        lines.append(f"| {label} | {pct(m['test_accuracy'])} (95% CI {ci(m)}) | {pct(published[family])} |")
+    if "lite0_finetuned" in models:
+        m = models["lite0_finetuned"]
+        lines.append(f"| transfer from ImageNet: {name(summary, 'lite0_finetuned')} | {pct(m['test_accuracy'])} "
+                     f"(95% CI {ci(m)}) | — |")
+    return "\n".join(lines)
+
+
+def transfer_sizes(extra: dict) -> tuple[int, list[int]]:
+    """The input size notebook 06 chose for the ImageNet network, and the sizes it tried."""
+    tried = pd.DataFrame(extra["transfer_sizes"])
+    return int(tried.loc[tried["chosen"], "input_size"].iloc[0]), [int(s) for s in tried["input_size"]]
