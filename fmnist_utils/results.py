@@ -109,19 +109,21 @@ def record_extra(results_dir, profile_name: str, notebook: str, key: str, value)
 
 
 def record_notebook(results_dir, profile_name: str, notebook: str, seconds: float, trained: int,
-                    inputs: dict | None = None) -> dict:
-    """Record a notebook's wall time and the digest of its inputs. ``seconds`` is the latest run (short
-    with a warm cache); ``training_run`` keeps the run that trained the most models, i.e. what a cold run
-    costs."""
+                    inputs: dict | None = None, stored: list[str] | None = None) -> dict:
+    """Record a notebook's wall time, the digest of its inputs and the model store's keys it used (``stored``).
+    ``seconds`` is the latest run (short with a warm cache); ``training_run`` keeps the run that trained the most
+    models, i.e. what a cold run costs."""
     def change(step):
         entry = step.setdefault("run", {})
         entry["seconds"] = round(seconds, 1)
         entry["models_trained"] = trained
         best = entry.get("training_run")
         if best is None or (trained and trained >= (best["models_trained"] or 0)):
-            entry["training_run"] = {"seconds": round(seconds, 1), "models_trained": trained}
+            entry["training_run"] = {"seconds": round(seconds, 1), "models_trained": trained, "cpu": hardware()["cpu"]}
         if inputs is not None:
             step["inputs"] = inputs
+        if stored is not None:
+            step["stored_models"] = sorted(set(stored))
     return update_step(results_dir, profile_name, notebook, change)
 
 

@@ -4,7 +4,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from fmnist_utils import results
+from fmnist_utils import provenance, results
 from fmnist_utils.pipeline import cli, execution, staleness
 
 
@@ -140,16 +140,20 @@ def _run_step(profile, step, seconds, trained, inputs, models):
     return results.load_step(profile.results_dir, step)
 
 
+CPU = provenance.hardware()["cpu"]  # recorded with each cold run: the report names it beside the time
+
+
 def test_a_training_run_of_other_code_never_stands_for_the_cold_run(tmp_profile):
     step = "05_ensemble"
     old, new = {"notebook": "old"}, {"notebook": "new"}
     a = {"cnn_a": {"family": "cnn", "notebook": step, "val_accuracy": 0.9}}
     _run_step(tmp_profile, step, 1260.0, {"/cache/models/cnn_a--0123/meta.json"}, old, a)
     warm = _run_step(tmp_profile, step, 30.0, 0, old, a)  # a warm rerun of the same code keeps the cold time
-    assert warm["run"]["training_run"] == {"seconds": 1260.0, "models_trained": 1}
+    assert warm["run"]["training_run"] == {"seconds": 1260.0, "models_trained": 1, "cpu": CPU}
     b = {"cnn_b": {**a["cnn_a"]}}
     other = _run_step(tmp_profile, step, 800.0, {"/cache/models/cnn_b--4567/meta.json"}, new, b)  # other models
-    assert other["run"]["training_run"] == {"seconds": 800.0, "models_trained": 1} and other["inputs"] == new
+    assert other["run"]["training_run"] == {"seconds": 800.0, "models_trained": 1, "cpu": CPU}
+    assert other["inputs"] == new
 
 
 def test_a_training_run_stands_when_new_code_records_the_same_models(tmp_profile):
@@ -161,12 +165,12 @@ def test_a_training_run_stands_when_new_code_records_the_same_models(tmp_profile
               {"cnn_a": entry})
     # Other code (a setting another step reads) that records the very same models: the cold time stands.
     same = _run_step(tmp_profile, step, 120.0, 0, {"package": "new"}, {"cnn_a": entry})
-    assert same["run"]["training_run"] == {"seconds": 4980.0, "models_trained": 13}
+    assert same["run"]["training_run"] == {"seconds": 4980.0, "models_trained": 13, "cpu": CPU}
     # Code that changes a model's entry: the cold time measured other models, so it goes; this run took the model
     # from the cache, so a cold run costs this run plus the model's recorded training.
     changed = _run_step(tmp_profile, step, 130.0, 0, {"package": "newer"}, {"cnn_a": {**entry, "val_accuracy": 0.96}})
     assert changed["run"]["training_run"] == {
-        "seconds": 4130.0, "models_trained": 1,
+        "seconds": 4130.0, "models_trained": 1, "cpu": CPU,
         "estimated": "this run's 130 s plus the recorded training of 1 cached models"}
 
 
@@ -181,7 +185,7 @@ def test_a_resumed_run_records_the_cold_time_of_all_its_models(tmp_profile):
     # A run that trained every model it records is a measured cold run.
     trained = {f"/cache/models/{n}--0000/meta.json" for n in models}
     cold = _run_step(tmp_profile, step, 305.0, trained, {"n": 2}, models)
-    assert cold["run"]["training_run"] == {"seconds": 305.0, "models_trained": 3}
+    assert cold["run"]["training_run"] == {"seconds": 305.0, "models_trained": 3, "cpu": CPU}
     # New code re-executes it from the model store: the entries now say where each model is kept; the cold run stands.
     stored = {n: {**e, "stored_as": f"{n}-key"} for n, e in models.items()}
     from_store = _run_step(tmp_profile, step, 9.0, set(), {"n": 3}, stored)

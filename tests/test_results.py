@@ -69,7 +69,7 @@ def test_warm_rerun_keeps_the_training_run_time(tmp_path):
     results.record_notebook(tmp_path, "quick", "02_m", 40.0, trained=0)
     entry = results.load_summary(tmp_path, "quick")["notebooks"]["02_m"]
     assert entry["seconds"] == 40.0 and entry["models_trained"] == 0
-    assert entry["training_run"] == {"seconds": 900.0, "models_trained": 11}
+    assert entry["training_run"] == {"seconds": 900.0, "models_trained": 11, "cpu": provenance.hardware()["cpu"]}
 
 
 def test_the_best_model_is_chosen_on_validation_accuracy_in_one_place(tmp_path):

@@ -1,6 +1,7 @@
 """The model store: a hit trains nothing, a killed retrain resumes from it, a damaged file is named (never trained
 over), `make status` names what it lacks, and a re-execution that reproduces a step keeps its files."""
 
+import os
 import re
 import shutil
 
@@ -81,6 +82,22 @@ def test_status_names_each_recorded_model_the_store_lacks_or_holds_damaged(tmp_p
         "training only those the store lacks"]
     (stored / store.RECORD).write_text("{")
     assert "record.json: unreadable" in staleness.store_status(tmp_profile)[2]
+
+
+def test_status_names_the_stored_models_no_steps_run_used(tmp_profile, synthetic_splits):
+    with staleness.store_use_log(tmp_profile, "03_c") as used:
+        kept = train.fit("kept", _spec(), synthetic_splits, tmp_profile.artifacts_dir, verbose=0,
+                         store_dir=tmp_profile.store_dir).stored  # used without being recorded: a selection's loser
+        left = train.fit("left", _spec(seed=2), synthetic_splits, tmp_profile.artifacts_dir, verbose=0,
+                         store_dir=tmp_profile.store_dir).stored
+        assert used() == [kept.name, left.name]
+    assert store.USE_LOG not in os.environ, "the log ends with the run"
+    results.record_model(tmp_profile.results_dir, "quick", "m", {"family": "cnn", "notebook": "03_c"})
+    results.record_notebook(tmp_profile.results_dir, "quick", "03_c", 1.0, 2, {}, [kept.name])
+    [line] = staleness.unused_stored(tmp_profile)
+    assert line.startswith("model store: 1 stored models (") and f"{left.name} (left)" in line
+    results.record_notebook(tmp_profile.results_dir, "quick", "03_c", 1.0, 0, {}, [kept.name, left.name])
+    assert staleness.unused_stored(tmp_profile) == []
 
 
 def test_a_run_that_reproduces_its_previous_one_keeps_its_files(tmp_profile):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -169,6 +170,18 @@ def remember(stored: Path | None, key: str, measure: Callable[[], float]) -> flo
         record["measured"][key] = measure()
         atomic.write_json(Path(stored) / RECORD, record)
     return record["measured"][key]
+
+
+USE_LOG = "FMNIST_STORE_USE"  # set by the pipeline: the file where a step's run lists the stored models it used
+
+
+def note_use(stored: Path | None) -> None:
+    """Add a stored model's key to the run's use log (``$FMNIST_STORE_USE``), which the pipeline records in the step's
+    results file: what no step uses can then be named (``make status``)."""
+    log = os.environ.get(USE_LOG)
+    if log and stored is not None:
+        with open(log, "a") as out:
+            out.write(f"{Path(stored).name}\n")
 
 
 def stored_folders(store_dir: Path) -> list[Path]:

@@ -150,6 +150,7 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
     key = spec.cache_key(fingerprint(x_tr, y_tr, x_val, y_val))
     folder = Path(cache_dir) / "models" / f"{name}--{key}"
     stored = store.folder(store_dir, key) if store_dir is not None else None
+    store.note_use(stored)
     found = load_trained(folder, stored)
     if found:
         model, history, meta = found

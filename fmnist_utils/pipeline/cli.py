@@ -57,9 +57,10 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     marker = staleness.RunMarker(profile, name)
     marker.start()
     previous = staleness.start_afresh(profile, name)
-    seconds = execute(source, target, profile)
+    with staleness.store_use_log(profile, name) as used:
+        seconds = execute(source, target, profile)
     trained = staleness.trained_artifacts(profile) - before
-    staleness.record_run(profile, name, seconds, trained, inputs, previous)
+    staleness.record_run(profile, name, seconds, trained, inputs, previous, used())
     if staleness.keep_previous_if_unchanged(profile, name):
         print(f"{name}: the same results as its previous run: its files are kept as they were")
     marker.finish()

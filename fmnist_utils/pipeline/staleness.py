@@ -4,14 +4,16 @@ and each run's record: its input digests, and the time a cold run of it takes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .. import atomic, results
+from .. import atomic, provenance, results
 from ..compute import store
 from ..config import NOTEBOOKS_DIR, ROOT, Profile
 from . import integrity
@@ -154,7 +156,46 @@ def status(profile: Profile) -> list[str]:
         detail = {"stale": f"changed: {', '.join(why)}", "missing": "never run", "current": "",
                   "blocked": "; ".join(why)}.get(state, "; ".join(why) + fix)
         lines.append(f"{name:<22} {state:<11} {detail}".rstrip())
-    return lines + store_status(profile)
+    return lines + store_status(profile) + unused_stored(profile)
+
+
+@contextlib.contextmanager
+def store_use_log(profile: Profile, name: str) -> Iterator[Callable[[], list[str]]]:
+    """While a step runs, its kernel lists the stored models it uses (:func:`fmnist_utils.compute.store.note_use`) in
+    a file; yields a function that reads the list."""
+    log = profile.build_dir / "store-use" / f"{name}.txt"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)
+    before = os.environ.get(store.USE_LOG)
+    os.environ[store.USE_LOG] = str(log)
+    try:
+        yield lambda: log.read_text().split() if log.is_file() else []
+    finally:
+        if before is None:
+            os.environ.pop(store.USE_LOG, None)
+        else:
+            os.environ[store.USE_LOG] = before
+
+
+def unused_stored(profile: Profile) -> list[str]:
+    """Stored models that no step's last run used (its results file lists them: ``stored_models``): leftovers of an
+    older spec, or a retrain whose step has not been republished yet."""
+    used = set()
+    for step in results.step_names(profile.results_dir):
+        record, _ = results.read_step(profile.results_dir, step)
+        used |= set((record or {}).get("stored_models", []))
+        used |= {e["stored_as"] for e in (record or {}).get("models", {}).values() if e.get("stored_as")}
+    unused = [f for f in store.stored_folders(profile.store_dir) if f.name not in used]
+    if not unused:
+        return []
+    size = sum(p.stat().st_size for f in unused for p in f.iterdir()) / 1e6
+    def named(folder: Path) -> str:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            return f"{folder.name} ({json.loads((folder / store.RECORD).read_text()).get('name')})"
+        return folder.name
+    names = [named(f) for f in unused]
+    return [f"model store: {len(unused)} stored models ({size:.1f} MB) that no step's results use: "
+            f"{', '.join(names)}; a step not yet republished, or leftovers (`git rm -r <folder>` removes one)"]
 
 
 def store_status(profile: Profile) -> list[str]:
@@ -276,7 +317,7 @@ def _unplaced(models: dict) -> dict:
 
 
 def record_run(profile: Profile, name: str, seconds: float, trained: set[str], inputs: dict,
-               previous: dict | None = None) -> None:
+               previous: dict | None = None, stored: list[str] | None = None) -> None:
     """Record a notebook's run in the step's file, with what a cold run of it costs (``training_run``).
 
     ``trained``: the cache entries (:func:`trained_artifacts`) this run added. A run that trained every model it
@@ -293,9 +334,9 @@ def record_run(profile: Profile, name: str, seconds: float, trained: set[str], i
     if not (cold and (previous.get("inputs") == inputs or _unplaced(previous.get("models", {})) == _unplaced(models))):
         cold = None if not from_cache else {
             "seconds": round(seconds + sum(e.get("train_seconds", 0.0) for e in from_cache.values()), 1),
-            "models_trained": len(trained) + len(from_cache),
+            "models_trained": len(trained) + len(from_cache), "cpu": provenance.hardware()["cpu"],
             "estimated": f"this run's {seconds:.0f} s plus the recorded training of {len(from_cache)} cached models"}
     if cold:
         results.update_step(profile.results_dir, profile.name, name,
                             lambda step: step.setdefault("run", {}).update(training_run=cold))
-    results.record_notebook(profile.results_dir, profile.name, name, seconds, len(trained), inputs)
+    results.record_notebook(profile.results_dir, profile.name, name, seconds, len(trained), inputs, stored)

@@ -193,13 +193,16 @@ STEP_TITLES = {"01_eda": "Data exploration", "02_mlp_baselines": "MLPs", "03_cnn
 
 
 def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
-    """Each step's measured time (its latest run that trained every model it records) and the CPU it ran on."""
+    """Each step's measured time (its latest run that trained every model it records) and the CPU it ran on (where
+    that run recorded none, the CPU of the step's latest run)."""
     from ..results import load_step
 
+    def cpu(step: str, cold: dict) -> str:
+        return cold.get("cpu") or load_step(results_dir, step).get("hardware", {}).get("cpu", "")
     rows = {STEP_TITLES[step]: {"minutes": f"{run['training_run']['seconds'] / 60:.1f}"
                                            + (" (estimated)" if run["training_run"].get("estimated") else ""),
                                      "models trained": run["training_run"]["models_trained"],
-                                     "CPU": load_step(results_dir, step).get("hardware", {}).get("cpu", "")}
+                                     "CPU": cpu(step, run["training_run"])}
             for step, run in sorted(summary["notebooks"].items())}
     return pd.DataFrame.from_dict(rows, orient="index")
 
