@@ -174,7 +174,7 @@ def test_ensemble_rows_test_each_row_against_the_published_soft_vote():
     assert table["members"].tolist() == [1, 2, 3, 3] and table["train min"].tolist() == ["10", "20", "30", "30"]
     assert tests["single"].accuracy_a == np.mean(probs["cnn_final"].argmax(1) == y)
     assert tests["single"].accuracy_b == np.mean(probs["cnn_ensemble"].argmax(1) == y)
-    assert table.iloc[2]["vs. the ensemble (McNemar)"] == ""  # the ensemble itself
+    assert table.iloc[2]["vs. the ensemble"] == ""  # the ensemble itself
 
 
 def test_a_figure_whose_text_would_print_below_7_points_is_refused(tmp_path, monkeypatch):

@@ -239,7 +239,7 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
 
         table[label] = {"members": members, "train min": f"{mins:.0f}", "val. acc.": pct(val) if val else "—",
                         "test acc.": pct(accuracy),
-                        "vs. the ensemble (McNemar)": f"{c.only_a_correct} vs {c.only_b_correct}, "
+                        "vs. the ensemble": f"{c.only_a_correct} vs {c.only_b_correct}, "
                         f"{format_p(c.p_value)}" if c else ""}
     return pd.DataFrame.from_dict(table, orient="index"), comparisons
 
