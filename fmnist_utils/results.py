@@ -143,12 +143,11 @@ def best_models(models: dict) -> dict:
 
 def load_summary(results_dir: str | Path, profile_name: str | None = None) -> dict:
     """All steps merged: models, histories, extras and run times of every notebook, the best model of
-    each family, and the metadata of the most recent step (``git_commits`` lists every step's)."""
+    each family, and the metadata of the most recent step."""
     names = step_names(results_dir)
     if not names and profile_name is None:
         raise FileNotFoundError(f"{results_dir}: no results yet; run the notebooks first (make notebooks).")
-    summary = {"profile": profile_name, "models": {}, "histories": {}, "extra": {}, "notebooks": {},
-               "git_commits": {}}
+    summary = {"profile": profile_name, "models": {}, "histories": {}, "extra": {}, "notebooks": {}}
     latest = None
     for name in names:
         step = load_step(results_dir, name, profile_name)
@@ -160,7 +159,6 @@ def load_summary(results_dir: str | Path, profile_name: str | None = None) -> di
             summary[key].update(step.get(key, {}))
         if "run" in step:
             summary["notebooks"][name] = step["run"]
-        summary["git_commits"][name] = step.get("git_commit")
         if latest is None or step.get("created", "") >= latest.get("created", ""):
             latest = step
     for key in ("git_commit", "hardware", "versions", "created"):

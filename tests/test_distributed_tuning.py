@@ -7,7 +7,7 @@ import re
 import socket
 import subprocess
 
-from fmnist_utils.compute.train import CACHE_VERSION
+from fmnist_utils.compute.spec import CACHE_VERSION
 from fmnist_utils.config import ROOT
 from tests.conftest import needs_fashion_mnist
 

@@ -16,14 +16,16 @@ def test_redraw_from_results_files_only(tmp_profile):
     probs = {m: noisy_probs(y, p, rng) for m, p in accuracy.items()}
     results.save_probs(tmp_profile.results_dir, "05_e", probs)
     entry = {"family": "cnn", "notebook": "03_c", "val_accuracy": 0.9, "test_accuracy": 0.9, "train_seconds": 60.0}
-    results.record_model(tmp_profile.results_dir, "quick", "cnn_final", entry)
+    history = {"epoch": [1, 2], "accuracy": [0.8, 0.9], "val_accuracy": [0.8, 0.9], "loss": [0.5, 0.3],
+               "val_loss": [0.5, 0.3]}
+    results.record_model(tmp_profile.results_dir, "quick", "cnn_final", entry, history)
     results.record_model(tmp_profile.results_dir, "quick", "cnn_ensemble",
                          {**entry, "family": "ensemble", "notebook": "05_e"})
     results.record_extra(tmp_profile.results_dir, "quick", "05_e", "ensemble_growth",
                          {"members": [1, 2], "added": ["cnn_final", "cnn_ensemble__m00"], "train_minutes": [1.0, 1.5],
                           "val_accuracy": [0.9, 0.92], "test_accuracy": [0.9, 0.915]})
     figures.redraw(tmp_profile)
-    names = {"cnn_best_confusion", "cnn_predictions", "ensemble_best_confusion", "ensemble_frontier",
+    names = {"cnn_best_confusion", "cnn_predictions", "final_curves", "ensemble_best_confusion", "ensemble_frontier",
              "ensemble_reliability", "ensemble_confident_errors"}
     written = {p.stem for p in tmp_profile.figures_dir.glob("*.pdf")}
     assert written == names

@@ -28,7 +28,7 @@ def _step(tmp_profile, step, models, members=(), inputs=True):
 def test_whole_consistent_steps_have_no_problems(tmp_profile):
     _step(tmp_profile, "03_c", ["cnn_a", "cnn_b"])
     _step(tmp_profile, "05_e", ["cnn_ensemble"], members=["cnn_ensemble__m00", "cnn_a"])
-    assert integrity.step_problems(tmp_profile.results_dir, "05_e", "quick") == []
+    assert integrity.step_problems(tmp_profile.results_dir, "05_e") == []
     assert integrity.consistency_problems(tmp_profile.results_dir) == []
 
 

@@ -41,6 +41,8 @@ def test_an_unknown_id_is_an_error_and_ensemble_members_are_named_by_their_netwo
      "dense 1024-512+BN, dropout 0.3", "MLP 1024-512-BN"),
     ({"arch": "vgg_bn", "hparams": {"blocks": [[32], [64]], "first_bn": False}},
      "conv32, pool, conv64+BN, pool, dense 256+BN, dropout 0.3", "CNN-2"),
+    ({"arch": "vgg_bn", "hparams": {"blocks": [[24], [48, 48]], "dense_units": 0, "dropout": 0.1}},
+     "conv24+BN, pool, conv48+BN, conv48+BN, pool, dropout 0.1", "CNN-3, 24–48 filters"),  # two CNN-3s, two rows
     ({"arch": "lenet_bn", "hparams": {"first_bn": False}},
      "conv32 5×5, pool, conv64 5×5+BN, pool, dense 84+BN, dropout 0.3", "LeNet-BN"),
 ])

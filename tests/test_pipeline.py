@@ -49,20 +49,6 @@ def test_failed_notebook_is_kept_and_reported_by_cell_and_heading(tmp_path, tmp_
     assert not target.exists() and list((tmp_path / "out").iterdir()) == []
 
 
-def test_startup_noise_is_dropped_and_the_rest_kept():
-    import logging
-
-    record = logging.LogRecord("papermill", logging.WARNING, "", 0,
-                               "WARNING: All log messages before absl::InitializeLog() is called are written to "
-                               "STDERR\nI0000 00:00:17.1 123 port.cc:153] oneDNN custom operations are on.\n"
-                               "UserWarning: something that matters", None, None)
-    assert execution.DropStartupNoise().filter(record)
-    assert record.msg == "UserWarning: something that matters"
-    only_noise = logging.LogRecord("papermill", logging.WARNING, "", 0,
-                                   "I0000 00:00:17.1 123 cpu_feature_guard.cc:227] This TensorFlow binary", None, None)
-    assert not execution.DropStartupNoise().filter(only_noise)
-
-
 def test_unknown_notebook_lists_the_valid_names(capsys):
     with pytest.raises(SystemExit, match="01_eda, 02_mlp_baselines"):
         cli.main(["notebook", "99_nope", "--profile", "quick"])

@@ -77,11 +77,10 @@ def test_status_names_each_recorded_model_the_store_lacks_or_holds_damaged(tmp_p
         entry = {"family": "cnn", "notebook": "03_c", "val_accuracy": 0.5, "stored_as": where}
         results.record_model(tmp_profile.results_dir, "quick", name, {k: v for k, v in entry.items() if v})
     assert staleness.store_status(tmp_profile) == [
-        "model store: 1 of 03_c's models not stored (lost); `make 03_c PROFILE=quick FORCE=1` trains exactly those",
-        "model store: 03_c was recorded before the store (1 model); `make 03_c PROFILE=quick FORCE=1` stores them, "
-        "training only those the store lacks"]
+        "model store: 2 of 03_c's models not stored (lost, old); `make 03_c PROFILE=quick FORCE=1` trains exactly "
+        "those"]
     (stored / store.RECORD).write_text("{")
-    assert "record.json: unreadable" in staleness.store_status(tmp_profile)[2]
+    assert "record.json: unreadable" in staleness.store_status(tmp_profile)[1]
 
 
 def test_status_names_the_stored_models_no_steps_run_used(tmp_profile, synthetic_splits):

@@ -5,7 +5,7 @@ than report 004's.
   project's CNN precision (``recipes.CNN_PRECISION``).
 * Time to accuracy: training seconds until test accuracy first reaches the target (92% in the full profile), the
   median of three runs, for report 004's recipe (2-conv + 1 hidden layer, Adam 1e-3, batch 128, float32) and for
-  ours on the same widths (BatchNorm, flips, a 5-epoch warm-up + cosine schedule, bfloat16, test-time flips): a
+  ours on the same widths (BatchNorm, flips, a one-epoch warm-up and cosine decay, bfloat16, test-time flips): a
   comparison of recipes, not of capacity. The test set is only watched to time the milestone; nothing is chosen.
 
 Writes ``<results dir>/bench.json`` atomically; prints the CPU flags, precision and kernels it ran with.
@@ -17,7 +17,6 @@ import argparse
 import os
 import statistics
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -121,13 +120,11 @@ ONEDNN_BY_DEFAULT = {"avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16"}  # Te
 
 def machine_line(cpuinfo: str | None = None) -> str:
     """What the numbers depend on: the CPU's vector flags, the precision training uses, TensorFlow's CPU kernels."""
-    text = Path("/proc/cpuinfo").read_text() if cpuinfo is None else cpuinfo
-    present = {f for line in text.splitlines() if line.startswith("flags") for f in line.split()}
-    flags = present & {"avx2", "avx512f", *ONEDNN_BY_DEFAULT}
+    flags = precision.cpu_flags(cpuinfo) & {"avx2", "avx512f", *ONEDNN_BY_DEFAULT}
     env = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
     onednn = env.lower() in ("1", "true") if env else bool(flags & ONEDNN_BY_DEFAULT)
     return (f"CPU flags: {' '.join(sorted(flags)) or 'none of note'}; "
-            f"precision: {precision.resolve('mixed_bfloat16', text)}; kernels: oneDNN {'on' if onednn else 'off'} "
+            f"precision: {precision.resolve('mixed_bfloat16', cpuinfo)}; kernels: oneDNN {'on' if onednn else 'off'} "
             f"({f'TF_ENABLE_ONEDNN_OPTS={env}' if env else 'TensorFlow default for this CPU'})")
 
 

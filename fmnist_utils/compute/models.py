@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import keras
 from keras import layers
 
+from . import transfer
 from .augment import augmentation_block
 from .data import IMAGE_SHAPE, NUM_CLASSES
 
@@ -133,12 +134,11 @@ def lenet_bn(augment: dict | None = None, dropout: float = 0.3, first_bn: bool =
 
 
 def vgg_bn(blocks: Sequence[Sequence[int]] = ((32, 32), (64, 64), (128,)), dense_units: int = 256,
-           dropout: float = 0.3, augment: dict | None = None, global_pool: bool = False,
-           first_bn: bool = True, name: str = "vgg_bn") -> keras.Model:
+           dropout: float = 0.3, augment: dict | None = None, first_bn: bool = True,
+           name: str = "vgg_bn") -> keras.Model:
     """A VGG-style BN+dropout CNN: each block is a few conv+BN+ReLU units, then 2×2 max-pool.
 
     The default (five conv layers in three blocks) is report 003's deeper design.
-    ``global_pool`` replaces Flatten with global average pooling (fewer parameters).
     ``first_bn=False`` leaves BatchNorm off the very first conv (see :func:`conv_bn`).
     """
     inputs = keras.Input(IMAGE_INPUT, name="image")
@@ -148,7 +148,7 @@ def vgg_bn(blocks: Sequence[Sequence[int]] = ((32, 32), (64, 64), (128,)), dense
             x = conv_bn(x, filters, bn=first_bn or b > 0 or i > 0)
         x = layers.MaxPooling2D(2)(x)
         x = layers.Dropout(dropout / 2)(x)
-    x = layers.GlobalAveragePooling2D()(x) if global_pool else layers.Flatten()(x)
+    x = layers.Flatten()(x)
     if dense_units:
         x = layers.Dense(dense_units, use_bias=False)(x)
         x = batch_norm_layer()(x)
@@ -194,13 +194,6 @@ def design_cnn(pooling: str = "max", regularizer: str = "dropout"):
     return keras.Model(inputs, layers.Dense(NUM_CLASSES, activation="softmax", name="output")(x), name="design_cnn")
 
 
-def transferred_lite0(input_size: int, trained: str, pretrained: str = "ImageNet") -> keras.Model:
-    """The trained part of EfficientNet-Lite0 on Fashion-MNIST (notebook 06), fed features extracted once."""
-    from .transfer import network
-
-    return network(input_size, trained, pretrained)
-
-
 ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "linear": linear_baseline,
     "mlp": mlp,
@@ -210,7 +203,7 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "vgg_bn": vgg_bn,
     "design_mlp": design_mlp,
     "design_cnn": design_cnn,
-    "efficientnet_lite0": transferred_lite0,
+    "efficientnet_lite0": transfer.network,  # its trained part, fed features extracted once
 }
 
 IMAGE_ARCHITECTURES = {"cnn_1conv_mlp", "cnn_2conv", "lenet_bn", "vgg_bn", "design_cnn"}

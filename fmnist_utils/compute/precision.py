@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,18 +19,19 @@ BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 PRECISION_ENV = "FMNIST_PRECISION"  # "float32": train everything in float32 (CI runs both paths on any CPU)
 
 
-def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
-    """Whether the CPU advertises bfloat16 instructions (Linux ``/proc/cpuinfo`` flags)."""
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The CPU's feature flags (Linux ``/proc/cpuinfo``; none where it cannot be read)."""
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
         except OSError:
-            return False
-    flags = set()
-    for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.split(":", 1)[1].split())
-    return any(flag in flags for flag in BF16_CPU_FLAGS)
+            return set()
+    return {f for line in cpuinfo.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
+
+
+def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU advertises bfloat16 instructions."""
+    return bool(cpu_flags(cpuinfo) & set(BF16_CPU_FLAGS))
 
 
 def has_gpu() -> bool:
@@ -57,8 +59,8 @@ def resolve(precision: str, cpuinfo: str | None = None, gpu: bool | None = None)
             raise ValueError(f"${PRECISION_ENV}={forced!r}; known: {PRECISIONS}")
         precision = forced
     if precision == "mixed_bfloat16" and not (has_gpu() if gpu is None else gpu) and not cpu_has_bf16(cpuinfo):
-        print("mixed_bfloat16 asked for, but this CPU has no bfloat16 instructions: training in float32 "
-              "(bfloat16 would be emulated, many times slower).")
+        warnings.warn("mixed_bfloat16 asked for, but this CPU has no bfloat16 instructions: training in float32 "
+                      "(bfloat16 would be emulated, many times slower).", stacklevel=2)  # shown once per caller
         return "float32"
     return precision
 

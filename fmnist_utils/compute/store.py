@@ -40,11 +40,6 @@ class StoreCorrupt(ValueError):
     """A stored file that is missing, unreadable or not the file its record names (SHA-256)."""
 
 
-def folder(store_dir: str | Path, key: str) -> Path:
-    """One folder per cache key: two names for one spec (a study's baseline is another's variant) share it."""
-    return Path(store_dir) / key
-
-
 def of_entry(store_dir: str | Path, entry: dict) -> Path | None:
     """The folder of a results entry's model (None for an entry recorded before the store existed)."""
     return Path(store_dir) / entry["stored_as"] if entry.get("stored_as") else None

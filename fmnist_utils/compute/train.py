@@ -25,9 +25,7 @@ from ..config import seed_everything
 from . import precision, store
 from .data import NUM_CLASSES, for_cnn, for_mlp
 from .models import build_model, input_kind
-from .spec import CACHE_VERSION, ModelSpec, TrainConfig
-
-__all__ = ["CACHE_VERSION", "ModelSpec", "TrainConfig", "TrainResult", "fit", "preprocess", "fingerprint"]
+from .spec import ModelSpec, TrainConfig
 
 
 @dataclasses.dataclass
@@ -149,7 +147,7 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
     (x_tr, y_tr), (x_val, y_val) = splits["train"], splits["val"]
     key = spec.cache_key(fingerprint(x_tr, y_tr, x_val, y_val))
     folder = Path(cache_dir) / "models" / f"{name}--{key}"
-    stored = store.folder(store_dir, key) if store_dir is not None else None
+    stored = Path(store_dir) / key if store_dir is not None else None  # one folder per key: names may share one
     store.note_use(stored)
     found = load_trained(folder, stored)
     if found:
@@ -201,16 +199,12 @@ def load_trained(folder: Path, stored: Path | None):
 
 
 def keep_trained(folder: Path, stored: Path | None, model, history: pd.DataFrame, meta: dict) -> None:
-    """A model that just finished training: into the training cache, then into the model store."""
-    save_trained(folder, model, history, meta)
-    if stored is not None:
-        store.save(stored, folder / "model.keras", history, meta)
-
-
-def save_trained(folder: Path, model, history: pd.DataFrame, meta: dict) -> None:
-    """Write model, history and meta into a temp folder, then rename it into place."""
+    """A model that just finished training: into the training cache (a temp folder renamed into place), then into
+    the model store."""
     with atomic.atomic_path(folder) as tmp:
         tmp.mkdir()
         model.save(tmp / "model.keras")
         history.to_csv(tmp / "history.csv", index=False)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+    if stored is not None:
+        store.save(stored, folder / "model.keras", history, meta)

@@ -23,7 +23,6 @@ from ..results import UnreadableResults
 from . import integrity, staleness
 from .execution import (
     _RECEIVED,
-    DropStartupNoise,
     Interrupted,
     NotebookFailed,
     execute,
@@ -75,8 +74,6 @@ def quiet() -> None:
     # The kernel listens on 127.0.0.1 only, for this process alone.
     warnings.filterwarnings("ignore", message=".*running over TCP without encryption.*")
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill logs each cell's output
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(DropStartupNoise())
     logging.getLogger("traitlets").setLevel(logging.WARNING)
 
 
@@ -99,17 +96,17 @@ def main(argv=None) -> int:
         require_tools()
         return 0
     quiet()
-    profile_name = get_profile(args.profile).name
+    profile = get_profile(args.profile)
+    profile_name = profile.name
     if args.command == "status":
         try:
-            print("\n".join(staleness.status(get_profile(profile_name))))
+            print("\n".join(staleness.status(profile)))
         except UnreadableResults as exc:
             raise SystemExit(str(exc)) from None
         return 0
     if args.command == "figures":
         from ..present.figures import redraw
 
-        profile = get_profile(profile_name)
         integrity.require_readable(profile.results_dir, profile.name)
         redraw(profile)
         print(f"figures redrawn from {profile.results_dir} into {profile.figures_dir}")
@@ -118,8 +115,8 @@ def main(argv=None) -> int:
     if args.command == "notebook" and args.name not in staleness.notebook_names():
         raise SystemExit(f"No notebook {args.name!r}; the notebooks are: {', '.join(staleness.notebook_names())}")
     try:
-        with one_run_at_a_time(get_profile(profile_name), what), interrupts_as_exceptions():
-            remove_leftovers(get_profile(profile_name))
+        with one_run_at_a_time(profile, what), interrupts_as_exceptions():
+            remove_leftovers(profile)
             if args.command == "notebook":
                 run_notebook(args.name, profile_name, args.if_stale)
             else:

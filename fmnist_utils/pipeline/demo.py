@@ -10,7 +10,6 @@ of the corner colour trimmed, the longer side resized to 28, sharpened (Gaussian
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +155,6 @@ def main(argv=None) -> None:
         parser.error("give at least one image, e.g. make predict IMAGE=shoe.png")
     else:
         print("\n".join(predict(args.images, profile)))
-    sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -36,22 +36,6 @@ PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-# TensorFlow's start-up notices, printed by its C++ runtime on every import whatever the log level.
-STARTUP_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|"
-                           r"I\d{4} .*(port\.cc|cpu_feature_guard\.cc)|To enable the following instructions)", re.M)
-
-
-class DropStartupNoise(logging.Filter):
-    """Remove TensorFlow's start-up notices from the logged cell outputs; keep everything else."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not isinstance(record.msg, str) or not STARTUP_NOISE.search(record.msg):
-            return True
-        kept = [line for line in record.msg.splitlines() if not STARTUP_NOISE.match(line)]
-        record.msg = "\n".join(kept)
-        return bool(record.msg.strip())
-
-
 def headless_kernel_manager(stderr_log):
     """The kernel manager papermill uses: IPC sockets instead of TCP ports (nothing listens on the
     network, so ipykernel has no unencrypted-TCP warning to print), and the kernel process's own
@@ -109,7 +93,6 @@ def log_to(path: Path) -> Iterator:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-    handler.addFilter(DropStartupNoise())
     root = logging.getLogger()
     level = root.level
     root.setLevel(min(level, logging.INFO))
@@ -141,12 +124,12 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
         except Exception as exc:
             if _RECEIVED:  # the kernel died because the run was interrupted, not because the notebook failed
                 raise Interrupted(_RECEIVED[-1]) from None
-            if type(exc).__name__ != "DeadKernelError":
-                if not isinstance(exc, pm.PapermillExecutionError):
-                    raise
-            else:  # killed from outside (out of memory, most often): no cell raised, the process is gone
-                kept = profile.failed_dir / source.name
-                kept.parent.mkdir(parents=True, exist_ok=True)
+            dead = type(exc).__name__ == "DeadKernelError"  # killed from outside (out of memory, most often)
+            if not (dead or isinstance(exc, pm.PapermillExecutionError)):
+                raise
+            kept = profile.failed_dir / source.name
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            if dead:  # no cell raised, the process is gone
                 if tmp.exists():
                     shutil.move(tmp, kept)
                 raise NotebookFailed(
@@ -157,10 +140,8 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
                     "(trained models are cached).") from None
             import nbformat
 
-            kept = profile.failed_dir / source.name
             message = failure_message(nbformat.read(tmp, as_version=4), source, exc.ename,
                                       exc.evalue, exc.traceback)
-            kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(tmp, kept)
             logging.getLogger(__name__).error(message)
             rerun = "pdf" if source == REPORT_NOTEBOOK else source.stem

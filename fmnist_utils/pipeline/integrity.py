@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..results import PROBS_SUFFIX, probs_path, read_step, rerun, step_names, step_path
+from ..results import probs_path, read_step, rerun, step_names, step_path
 
 REQUIRED_KEYS = ("models", "inputs", "run")
 
@@ -43,7 +43,7 @@ def referenced_arrays(record: dict, all_models: set[str]) -> set[str]:
     return names | {m for m in trained_here if m not in all_models}
 
 
-def step_problems(results_dir: Path, step: str, profile_name: str) -> list[str]:
+def step_problems(results_dir: Path, step: str) -> list[str]:
     """What makes one step's files unreadable or incomplete (empty when they are whole)."""
     record, problem = read_step(results_dir, step)
     if problem:
@@ -88,7 +88,7 @@ def consistency_problems(results_dir: Path) -> list[str]:
 def require_readable(results_dir: Path, profile_name: str) -> None:
     """Stop with one line per unreadable or incomplete step, naming the file and the command that rewrites it."""
     lines = [f"{problem}\n  fix: {rerun(step, profile_name)} rewrites it (the old file is kept aside)"
-             for step in step_names(results_dir) for problem in step_problems(results_dir, step, profile_name)]
+             for step in step_names(results_dir) for problem in step_problems(results_dir, step)]
     if lines:
         raise SystemExit("Results files that cannot be used:\n" + "\n".join(lines))
 
@@ -102,13 +102,16 @@ def require_consistent(results_dir: Path) -> None:
                          + "\n".join(problems))
 
 
+def _utc_stamp() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
 def move_aside(path: Path) -> Path | None:
     """Rename a corrupt file to ``<name>.corrupt-<UTC time>`` next to it (kept for inspection); None if absent."""
     path = Path(path)
     if not path.exists():
         return None
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    target = path.with_name(f"{path.name}.corrupt-{_utc_stamp()}")
     path.rename(target)
     return target
 
@@ -117,10 +120,6 @@ def set_aside_step(results_dir: Path, step: str) -> list[Path]:
     """Move a step's results files aside so that its rerun writes them afresh."""
     return [moved for p in (step_path(results_dir, step), probs_path(results_dir, step))
             for moved in [move_aside(p)] if moved]
-
-
-__all__ = ["PROBS_SUFFIX", "consistency_problems", "move_aside", "require_readable", "set_aside_step",
-           "step_problems"]
 
 
 def set_aside_corrupt_models(artifacts_dir: Path) -> list[str]:
@@ -132,12 +131,12 @@ def set_aside_corrupt_models(artifacts_dir: Path) -> list[str]:
         try:
             json.loads(meta.read_text())
             with zipfile.ZipFile(folder / "model.keras") as archive:
-                problem = f"member {archive.testzip()} is corrupt" if archive.testzip() else None
+                broken = archive.testzip()
+            problem = f"member {broken} is corrupt" if broken else None
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
             problem = str(exc) or type(exc).__name__
         if problem:
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            target = Path(artifacts_dir) / "corrupt" / f"{folder.name}.{stamp}"
+            target = Path(artifacts_dir) / "corrupt" / f"{folder.name}.{_utc_stamp()}"
             target.parent.mkdir(parents=True, exist_ok=True)
             folder.rename(target)
             lines.append(f"cached model {folder} is unreadable ({problem}): moved to {target}; it will be retrained")

@@ -4,11 +4,11 @@ with a title block from pyproject.toml and dates fixed by the results, so the sa
 
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 from .. import atomic, results
 from ..config import ROOT, Profile, get_profile
@@ -52,7 +52,10 @@ def build_report(profile_name: str) -> Path:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
     nb.metadata.update(title_block(profile))
-    with reproducible_pdf_dates(nb.metadata["created"]):
+    # XeTeX dates the PDF (and derives its ID) from SOURCE_DATE_EPOCH: the results' date, so the same results give the
+    # same bytes.
+    epoch = str(int(dt.datetime.fromisoformat(nb.metadata["created"]).timestamp()))
+    with mock.patch.dict(os.environ, SOURCE_DATE_EPOCH=epoch, FORCE_SOURCE_DATE="1"):
         # The figures travel with the LaTeX source into nbconvert's build folder, under the name report.figure uses.
         figures = {f"{LATEX_FIGURES}/{f.name}": f.read_bytes() for f in sorted(profile.figures_dir.glob("*.pdf"))}
         pdf, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(executed.parent)},
@@ -90,30 +93,9 @@ REPORT_TITLE = "Fashion-MNIST on a CPU: MLPs, CNNs, Hyperband and an ensemble"
 def title_block(profile: Profile) -> dict:
     """The title page's facts: authors and the link to the code (pyproject.toml), and the date of the results (their
     commits are in the results files and `make status`, not in the reader's way)."""
-    import datetime as dt
-
     from ..present.tables import project_metadata
 
     meta, summary = project_metadata(), results.load_summary(profile.results_dir, profile.name)
     created = dt.datetime.fromisoformat(summary["created"])
     return {"title": REPORT_TITLE, "authors": [{"name": a} for a in meta["authors"]], "code_url": meta["url"],
             "date": f"{created.day} {created:%B %Y}", "created": summary["created"]}
-
-
-@contextlib.contextmanager
-def reproducible_pdf_dates(created: str) -> Iterator[None]:
-    """XeTeX dates the PDF (and derives its ID) from SOURCE_DATE_EPOCH when set: the results' date, so that the
-    same results always give the same bytes."""
-    import datetime as dt
-
-    saved = {k: os.environ.get(k) for k in ("SOURCE_DATE_EPOCH", "FORCE_SOURCE_DATE")}
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(dt.datetime.fromisoformat(created).timestamp()))
-    os.environ["FORCE_SOURCE_DATE"] = "1"
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest import mock
 
 from .. import atomic, provenance, results
 from ..compute import store
@@ -129,7 +130,7 @@ def step_state(name: str, profile: Profile) -> tuple[str, list[str]]:
     that changed, or the problems of its files or of an upstream step's)."""
     if not results.step_path(profile.results_dir, name).is_file():
         return "missing", []
-    problems = integrity.step_problems(profile.results_dir, name, profile.name)
+    problems = integrity.step_problems(profile.results_dir, name)
     if any("did not finish" not in p for p in problems):
         return "corrupt", problems
     run = RunMarker(profile, name)
@@ -166,15 +167,8 @@ def store_use_log(profile: Profile, name: str) -> Iterator[Callable[[], list[str
     log = profile.build_dir / "store-use" / f"{name}.txt"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
-    before = os.environ.get(store.USE_LOG)
-    os.environ[store.USE_LOG] = str(log)
-    try:
+    with mock.patch.dict(os.environ, {store.USE_LOG: str(log)}):
         yield lambda: log.read_text().split() if log.is_file() else []
-    finally:
-        if before is None:
-            os.environ.pop(store.USE_LOG, None)
-        else:
-            os.environ[store.USE_LOG] = before
 
 
 def unused_stored(profile: Profile) -> list[str]:
@@ -201,25 +195,19 @@ def unused_stored(profile: Profile) -> list[str]:
 def store_status(profile: Profile) -> list[str]:
     """The recorded models that the model store lacks (with the command that trains exactly those: a step's
     other models come from the store) or holds damaged (never retrained over: the fix is named)."""
-    missing, older, damaged = {}, {}, []
+    missing, damaged = {}, []
     for step in results.step_names(profile.results_dir):
         record, problem = results.read_step(profile.results_dir, step)
         for name, entry in (record or {}).get("models", {}).items():
             if entry.get("family") == "ensemble":
                 continue
             stored = store.of_entry(profile.store_dir, entry)
-            if stored is None:
-                older.setdefault(step, []).append(name)
-            elif not store.holds(stored):
+            if stored is None or not store.holds(stored):
                 missing.setdefault(step, []).append(name)
             else:
                 damaged += store.problems(stored)
-    command = "`make {} PROFILE=" + profile.name + " FORCE=1`"
     lines = [f"model store: {len(names)} of {step}'s models not stored ({', '.join(sorted(names))}); "
-             f"{command.format(step)} trains exactly those" for step, names in missing.items()]
-    lines += [f"model store: {step} was recorded before the store ({len(names)} model{'s' * (len(names) > 1)}); "
-              f"{command.format(step)} "
-              "stores them, training only those the store lacks" for step, names in older.items()]
+             f"`make {step} PROFILE={profile.name} FORCE=1` trains exactly those" for step, names in missing.items()]
     return lines + [f"model store: {p}" for p in damaged]
 
 

@@ -53,7 +53,6 @@ def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str
     """What is wrong with the model store, the top-1 changes of each stored network run here against its stored
     test predictions, and the recorded models the store does not hold (``make status`` names their command)."""
     from ..compute.evaluate import predict_proba
-    from ..compute.models import IMAGE_ARCHITECTURES
     from ..compute.train import preprocess
 
     problems = [p for folder in store.stored_folders(profile.store_dir) for p in store.problems(folder)]
@@ -69,9 +68,8 @@ def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str
         if spec["arch"] == "efficientnet_lite0" or store.problems(stored):
             continue  # the transfer models run on ImageNet features: re-executing step 06 checks them
         model = store.load(stored)[0]
-        image = spec["arch"] in IMAGE_ARCHITECTURES | {"design_cnn"}
         mine = results.as_stored(  # float16 like the stored ones: their argmax breaks ties as theirs does
-            predict_proba(model, preprocess("vgg_bn" if image else "mlp", x_test), spec.get("tta_flip", False)))
+            predict_proba(model, preprocess(spec["arch"], x_test), spec.get("tta_flip", False)))
         kept = store.predictions(stored, lambda: {})["test"]
         flips = int(np.sum(mine.argmax(1) != kept.argmax(1)))
         flips_by_model[name] = flips
@@ -88,14 +86,14 @@ def main(argv=None) -> None:
     integrity.require_readable(profile.results_dir, profile.name)
     summary = results.load_summary(profile.results_dir, profile.name)
     probs = results.load_probs(profile.results_dir)
-    y_test = load_fashion_mnist()[1][1]
-    problems = integrity.consistency_problems(profile.results_dir) + check(summary, probs, y_test)
-    in_store, flips, unstored = store_problems(profile, summary, load_fashion_mnist()[1][0])
-    problems += in_store
+    x_test, y_test = load_fashion_mnist()[1]
+    accuracies = check(summary, probs, y_test)
+    in_store, flips, unstored = store_problems(profile, summary, x_test)
+    problems = integrity.consistency_problems(profile.results_dir) + accuracies + in_store
     for line in problems:
         print("PROBLEM", line)
     models = len(summary["models"])
-    wrong = sum(1 for p in problems if p.split(":")[0] in summary["models"])
+    wrong = len({p.split(":")[0] for p in accuracies} & set(summary["models"]))
     print(f"{profile.name}: {models - wrong if models else 0} of {models} models' test accuracies "
           f"recompute exactly from {profile.results_dir / results.PROBS}")
     print(f"model store {profile.store_dir}: {len(store.stored_folders(profile.store_dir))} models, "

@@ -13,9 +13,25 @@ from ..compute.evaluate import accuracy, mcnemar
 ALPHA = 0.05  # significance level of every comparison in the report
 
 
+class _Verdict:
+    """Words for a test's outcome; the class gives ``a_is_better``, ``a_is_worse`` and ``NO_EFFECT``."""
+
+    def verdict(self, better: str = "more accurate than", worse: str = "less accurate than",
+                same: str = "indistinguishable from") -> str:
+        """The relation of ``a`` to ``b`` in words chosen by the test (the report says once that "more" and "less
+        accurate" mean significantly so)."""
+        return better if self.a_is_better else worse if self.a_is_worse else same
+
+    def effect(self) -> str:
+        """What changing ``b`` into ``a`` did: 'helped', 'hurt' or no difference."""
+        return self.verdict("helped", "hurt", self.NO_EFFECT)
+
+
 @dataclasses.dataclass(frozen=True)
-class Comparison:
+class Comparison(_Verdict):
     """Model ``a`` against model ``b`` on the same test images."""
+
+    NO_EFFECT = "made no difference"
 
     a: str
     b: str
@@ -42,25 +58,17 @@ class Comparison:
     def difference_points(self) -> float:
         return 100 * (self.accuracy_a - self.accuracy_b)
 
-    def verdict(self, better: str = "more accurate than", worse: str = "less accurate than",
-                same: str = "indistinguishable from") -> str:
-        """The relation of ``a`` to ``b`` in words chosen by the test (the report says once that "more" and "less
-        accurate" mean significantly so)."""
-        return better if self.a_is_better else worse if self.a_is_worse else same
-
-    def effect(self) -> str:
-        """What changing ``b`` into ``a`` did: 'helped', 'hurt' or 'made no difference'."""
-        return self.verdict("helped", "hurt", "made no difference")
-
     def evidence(self) -> str:
         """The test behind the words: 'p = 0.012; 130 vs 95' (the images only ``a``, only ``b`` gets right)."""
         return f"{format_p(self.p_value)}; {self.only_a_correct} vs {self.only_b_correct}"
 
 
 @dataclasses.dataclass(frozen=True)
-class Replicated:
+class Replicated(_Verdict):
     """One comparison repeated with several seeds (seed k of ``a`` against seed k of ``b``): a direction is claimed
     only when every seed's test finds it."""
+
+    NO_EFFECT = "made no consistent difference"
 
     runs: tuple[Comparison, ...]
 
@@ -71,13 +79,6 @@ class Replicated:
     @property
     def a_is_worse(self) -> bool:
         return all(c.a_is_worse for c in self.runs)
-
-    def verdict(self, better: str = "more accurate than", worse: str = "less accurate than",
-                same: str = "indistinguishable from") -> str:
-        return better if self.a_is_better else worse if self.a_is_worse else same
-
-    def effect(self) -> str:
-        return self.verdict("helped", "hurt", "made no consistent difference")
 
     def evidence(self) -> str:
         """The seeds' tests in words: 'in each of three seeds', 'better in one seed, worse in one and no difference in

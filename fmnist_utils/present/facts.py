@@ -200,7 +200,8 @@ def _tuning(s, vs, *_):
     searched = {**models["cnn_tuned"]["spec"], "hparams": models[hand]["spec"]["hparams"]}  # augmentation was searched
     differs = {"mlp": recipe_differences(models["mlp_tuned"]["spec"], models[s["best"]["mlp"]]["spec"]),
                "cnn": recipe_differences(searched, models[hand]["spec"])}
-    notes = [f"the tuned {f.upper()} trained with {listing(d)} for ours" for f, d in differs.items() if d]
+    notes = [f"the tuned {f.upper()} trained with {listing(mine)}, ours with {listing(ours)}"
+             for f, (mine, ours) in differs.items() if mine]
     width = th["blocks"][0][0]
     return {"tune_trials": tune["cnn"]["trials"], "tune_cnn_max_epochs": tune["cnn"]["max_epochs"],
             "tune_cnn_images": f"{tune['cnn']['search_images']:,}",
@@ -213,7 +214,7 @@ def _tuning(s, vs, *_):
             "tuned_cnn_vs_ours": tuned["cnn"].verdict(), "tuned_cnn_evidence": tuned["cnn"].evidence(),
             "tuned_recipe": (f"; {listing(notes)}, so each comparison with our networks tests the search and the "
                              "recipe together" if notes else " with the recipe of the model it is compared with"),
-            "tuned_cnn_recipe": " (retrained with another recipe)" if differs["cnn"] else ""}
+            "tuned_cnn_recipe": " (retrained with another recipe)" if differs["cnn"][0] else ""}
 
 
 def _ensemble(s, *_):

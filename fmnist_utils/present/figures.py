@@ -3,8 +3,7 @@ test-set probabilities) and the data set alone: drawing never trains anything.
 
 The notebooks call these functions right after recording their results, so exploring a notebook shows
 its figures; ``make figures`` (and ``make pdf``) calls :func:`redraw` to restyle them all from
-``results/<profile>/`` — on a fresh clone too. A figure whose data a results file does not hold (results
-written before histories and trials were recorded) is left as it is, with a note.
+``results/<profile>/`` — on a fresh clone too. A figure whose step has not run yet is left out.
 
     python -m fmnist_utils.pipeline.cli figures --profile full
 """
@@ -22,15 +21,11 @@ from . import plots
 from .names import display_name
 
 
-def _test_set():
-    return load_fashion_mnist()[1]
-
-
 def best_confusion(profile: Profile, family: str):
     """Confusion matrix of the family's best model (chosen on validation) on the test set."""
     summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
     name = summary["best"][family]
-    _, y_test = _test_set()
+    _, y_test = load_fashion_mnist()[1]
     fig = plots.confusion_heatmap(evaluate.confusion(y_test, probs[name].argmax(1)))
     plots.save_figure(fig, f"{family}_best_confusion", profile.figures_dir)
     return fig
@@ -45,14 +40,19 @@ def predictions(profile: Profile, family: str = "cnn", per_kind: int = GALLERY_P
     gets wrong, each with its three most probable classes (from the stored test-set probabilities)."""
     summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
     p = probs[summary["best"][family]].astype(np.float32)
-    x_test, y_test = _test_set()
+    x_test, y_test = load_fashion_mnist()[1]
     right = p.argmax(1) == y_test
     rng = np.random.default_rng(seed)
     picks = np.concatenate([rng.choice(np.flatnonzero(right), per_kind, replace=False),
                             rng.choice(np.flatnonzero(~right), min(per_kind, int((~right).sum())), replace=False)])
-    top3 = [[(CLASS_NAMES[c], float(p[i, c])) for c in np.argsort(-p[i])[:TOP_CLASSES]] for i in picks]
-    fig = plots.top3_gallery(x_test[picks], [CLASS_NAMES[y_test[i]] for i in picks], top3)
-    plots.save_figure(fig, f"{family}_predictions", profile.figures_dir)
+    return gallery(profile, f"{family}_predictions", p, picks, x_test, y_test)
+
+
+def gallery(profile: Profile, figure: str, probs: np.ndarray, picks: np.ndarray, x_test, y_test):
+    """The picked test images, each with its true class and its likeliest classes."""
+    top = [[(CLASS_NAMES[c], float(probs[i, c])) for c in np.argsort(-probs[i])[:TOP_CLASSES]] for i in picks]
+    fig = plots.top3_gallery(x_test[picks], [CLASS_NAMES[y_test[i]] for i in picks], top)
+    plots.save_figure(fig, figure, profile.figures_dir)
     return fig
 
 
@@ -71,14 +71,12 @@ def ensemble_figures(profile: Profile) -> None:
     training minutes for every single CNN and for the ensemble as it grows."""
     summary = results.load_summary(profile.results_dir)
     best_confusion(profile, "ensemble")
-    x_test, y_test = _test_set()
+    x_test, y_test = load_fashion_mnist()[1]
     probs = results.load_probs(profile.results_dir)[summary["best"]["ensemble"]].astype(np.float32)
     plots.save_figure(plots.reliability_diagram(evaluate.calibration_bins(y_test, probs)), "ensemble_reliability",
                       profile.figures_dir)
     errors = evaluate.most_confident_errors(y_test, probs, n=2 * GALLERY_PER_KIND).index.to_numpy()
-    top = [[(CLASS_NAMES[c], float(probs[i, c])) for c in np.argsort(-probs[i])[:TOP_CLASSES]] for i in errors]
-    plots.save_figure(plots.top3_gallery(x_test[errors], [CLASS_NAMES[y_test[i]] for i in errors], top),
-                      "ensemble_confident_errors", profile.figures_dir)
+    gallery(profile, "ensemble_confident_errors", probs, errors, x_test, y_test)
     growth = pd.DataFrame(summary["extra"]["ensemble_growth"])
     singles = pd.DataFrame({display_name(n): {"minutes": m["train_seconds"] / 60, "accuracy": m["test_accuracy"]}
                             for n, m in summary["models"].items()
@@ -124,13 +122,8 @@ def long_histories(histories: dict[str, dict]) -> pd.DataFrame:
 
 
 def learning_curves(profile: Profile, figure: str, names: list[str]):
-    """Train and validation loss and accuracy per epoch of the named models (None, and nothing drawn,
-    when their histories were not recorded)."""
+    """Train and validation loss and accuracy per epoch of the named models."""
     histories = results.load_summary(profile.results_dir)["histories"]
-    if not all(n in histories for n in names):
-        print(f"{figure}: no recorded training histories for {[n for n in names if n not in histories]}; "
-              "left as it is (a rerun of its notebook records them)")
-        return None
     fig = plots.learning_curves(long_histories({n: histories[n] for n in names}))
     plots.save_figure(fig, figure, profile.figures_dir)
     return fig
@@ -146,10 +139,7 @@ TUNING_AXES = {"cnn": ["width", "dense_units", "dropout", "shift", "erasing", "w
 
 def tuning_values(profile: Profile, space: str):
     """Validation accuracy of every Hyperband trial against each hyper-parameter, coloured by budget."""
-    trials = results.load_summary(profile.results_dir)["extra"].get("tuning_trials", {}).get(space)
-    if trials is None:
-        print(f"tuning_{space}_values: no recorded trials; left as it is (a rerun of notebook 04 records them)")
-        return None
+    trials = results.load_summary(profile.results_dir)["extra"]["tuning_trials"][space]
     fig = plots.scores_by_value(pd.DataFrame(trials), TUNING_AXES[space])
     plots.save_figure(fig, f"tuning_{space}_values", profile.figures_dir)
     return fig

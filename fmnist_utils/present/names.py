@@ -112,7 +112,7 @@ def layers(spec: dict, activation: bool = True) -> str:
     if arch == "vgg_bn":
         blocks = h.get("blocks", ((32, 32), (64, 64), (128,)))
         dense = h.get("dense_units", 256)
-        head = (["global average pool"] if h.get("global_pool") else []) + ([f"dense {dense}+BN"] if dense else [])
+        head = [f"dense {dense}+BN"] if dense else []
         return ", ".join([_conv_blocks(blocks, h.get("first_bn", True)), *head, f"dropout {h.get('dropout', 0.3):g}"])
     if arch == "design_mlp":
         return "dense 256"
@@ -132,8 +132,9 @@ def network(spec: dict) -> str:
     arch, h = spec["arch"], spec.get("hparams", {})
     if arch == "mlp":
         return f"MLP {_units(h.get('hidden_units', (256,)))}" + ("-BN" if h.get("batch_norm") else "")
-    if arch == "vgg_bn":
-        return f"CNN-{layers(spec).count('conv')}"
+    if arch == "vgg_bn":  # CNN-k starts at 32 filters; a searched width is named
+        widths = [w for block in h.get("blocks", ((32, 32), (64, 64), (128,))) for w in block]
+        return f"CNN-{len(widths)}" + (f", {widths[0]}–{max(widths)} filters" if widths[0] != 32 else "")
     return {"linear": "Linear softmax", "cnn_1conv_mlp": "1-conv CNN", "cnn_2conv": "2-conv CNN",
             "lenet_bn": "LeNet-BN", "efficientnet_lite0": "EfficientNet-Lite0",
             "design_mlp": "MLP 256", "design_cnn": "Small CNN"}[arch]

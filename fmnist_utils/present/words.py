@@ -34,20 +34,19 @@ def augmentation(hparams: dict) -> str:
     return listing(parts) if parts else "no augmentation"
 
 
-def recipe_differences(spec: dict, other: dict) -> list[str]:
-    """How a model's training differs from another's, in words ('18 epochs against 30', 'no augmentation against
-    random horizontal flips', 'no flip averaging at test time'); empty when they train alike."""
+def recipe_differences(spec: dict, other: dict) -> tuple[list[str], list[str]]:
+    """How two models' training differs, in words for each (['the source reports' recipe', '18 epochs', 'no
+    augmentation'], ['our MLP recipe', '30 epochs', 'random horizontal flips']); empty when they train alike."""
     from .names import recipe_name
 
-    a, b = spec["train"], other["train"]
-    found = [f"{recipe_name(spec)[0].lower()}{recipe_name(spec)[1:]} against {recipe_name(other)[0].lower()}"
-             f"{recipe_name(other)[1:]}"] if recipe_name(spec) != recipe_name(other) else []
-    found += [f"{a['epochs']} epochs against {b['epochs']}"] if a["epochs"] != b["epochs"] else []
-    aug, other_aug = augmentation(spec["hparams"]), augmentation(other["hparams"])
-    found += [f"{aug} against {other_aug}"] if aug != other_aug else []
-    if spec.get("tta_flip") != other.get("tta_flip"):
-        found.append("no flip averaging at test time" if other.get("tta_flip") else "flip averaging at test time")
-    return found
+    def words(s: dict) -> dict[str, str]:
+        name = recipe_name(s)[0].lower() + recipe_name(s)[1:]
+        return {"recipe": name if name.startswith("our") else f"the {name}",
+                "epochs": f"{s['train']['epochs']} epochs", "augment": augmentation(s["hparams"]),
+                "tta": "flip averaging at test time" if s.get("tta_flip") else "no flip averaging at test time"}
+    a, b = words(spec), words(other)
+    differ = [k for k in a if a[k] != b[k]]
+    return [a[k] for k in differ], [b[k] for k in differ]
 
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
