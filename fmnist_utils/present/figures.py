@@ -80,9 +80,10 @@ def ensemble_figures(profile: Profile) -> None:
     plots.save_figure(plots.top3_gallery(x_test[errors], [CLASS_NAMES[y_test[i]] for i in errors], top),
                       "ensemble_confident_errors", profile.figures_dir)
     growth = pd.DataFrame(summary["extra"]["ensemble_growth"])
+    members = {i for m in summary["models"].values() for i in m.get("members", [])}  # drawn as the line
     singles = pd.DataFrame({display_name(n): {"minutes": m["train_seconds"] / 60, "accuracy": m["test_accuracy"]}
                             for n, m in summary["models"].items()
-                            if m["family"] == "cnn" and m["notebook"] != ENSEMBLE_STEP}).T  # its members: the line
+                            if m["family"] == "cnn" and (n not in members or m["notebook"] != ENSEMBLE_STEP)}).T
     plots.save_figure(plots.accuracy_vs_minutes(singles, growth, report_003_targets()), "ensemble_frontier",
                       profile.figures_dir)
 
