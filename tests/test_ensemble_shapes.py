@@ -1,5 +1,5 @@
-"""The report's ensemble facts and table for every shape a run of step 05 can produce: one member, a best member
-trained by the step itself, no new member chosen, a tie on validation."""
+"""The report's ensemble facts and table for every shape a run of step 05 can produce: one member, the ensemble of all
+members or the subset chosen on validation published, a best member trained by the step itself, a tie on validation."""
 
 import numpy as np
 import pytest
@@ -8,46 +8,67 @@ from fmnist_utils.compute.ensemble import soft_vote
 from fmnist_utils.present import facts, tables
 from tests.conftest import noisy_probs
 
-NEW, OLD = ["cnn_ensemble__m00", "cnn_ensemble__m01"], ["cnn_final", "cnn_final_seed2", "cnn_recipe"]
+HAND = {"arch": "vgg_bn", "hparams": {}, "seed": 1, "train": {"epochs": 30}}
+TUNED = {"arch": "vgg_bn", "hparams": {"width": 24}, "seed": 1, "train": {"epochs": 30}}
+SPECS = {"cnn_final": HAND, "cnn_final_seed2": HAND, "cnn_ensemble__hand02": HAND, "cnn_tuned": TUNED,
+         "cnn_ensemble__tuned01": TUNED, "cnn_recipe": {**HAND, "train": {"epochs": 18}}}
+NEW = ["cnn_ensemble__hand02", "cnn_ensemble__tuned01"]
 
 
-def _summary(members: list[str], val: dict[str, float], rng):
-    """Synthetic results of steps 03 and 05: every candidate has an entry (05's own members too)."""
+def _summary(members: list[str], chosen: list[str], published: str, val: dict[str, float], rng):
+    """Synthetic results of steps 03 to 05: every candidate has an entry (05's own members too), and the student."""
     y = np.arange(2000) % 10
     models = {m: {"family": "cnn", "notebook": "05_ensemble" if m in NEW else "03_cnn_stages", "val_accuracy": v,
-                  "train_seconds": 60.0, "epochs": 3, "test_ece": 0.02} for m, v in val.items()}
+                  "train_seconds": 60.0, "epochs": 3, "test_ece": 0.02, "spec": SPECS[m], "test_accuracy": 0.9,
+                  "test_accuracy_ci95": [0.89, 0.91]} for m, v in val.items()}
+    models["cnn_student"] = {**models["cnn_final"], "notebook": "05_ensemble",
+                             "spec": {**HAND, "train": {"epochs": 30, "distill": 0.5}}}
     probs = {m: noisy_probs(y, 0.9, rng) for m in models}
-    probs["cnn_ensemble"] = soft_vote([probs[m] for m in members])
-    models["cnn_ensemble"] = {"family": "ensemble", "notebook": "05_ensemble", "members": members, "epochs": 3,
-                              "val_accuracy": max(val[m] for m in members) + 0.001, "test_ece": 0.01,
-                              "member_train_seconds": 60.0 * len(members)}
-    single = max(members, key=lambda m: val[m])  # the first on a tie, as results.best_of chooses
-    without = [m for m in members if m not in NEW] or OLD[:1]
-    extra = {"mcnemar_ensemble_vs_single": {"single": single},
-             "ensemble_without_new_members": {"members": without, "val_accuracy": 0.9},
-             "ensemble_candidates": NEW + OLD}
-    return {"models": models, "extra": extra, "best": {"ensemble": "cnn_ensemble"}}, probs, y
+    for name, ids in (("cnn_ensemble", members), ("cnn_ensemble_chosen", chosen)):
+        probs[name] = soft_vote([probs[m] for m in ids])
+        models[name] = {"family": "ensemble", "notebook": "05_ensemble", "members": ids, "epochs": 3,
+                        "val_accuracy": max(val[m] for m in ids) + 0.001, "test_ece": 0.01,
+                        "member_train_seconds": 60.0 * len(ids)}
+    by_val = max(members, key=lambda m: val[m])  # the first on a tie, as results.best_of chooses
+    by_test = max(members, key=lambda m: np.mean(probs[m].argmax(1) == y))
+    extra = {"mcnemar_ensemble_vs_single": {"single": by_val},
+             "mcnemar_ensemble_vs_best_member_on_test": {"single": by_test},
+             "mcnemar_student_vs_hand_designed": {"rival": "cnn_final"},
+             "ensemble_candidates": members + [m for m in SPECS if m not in members]}
+    return {"models": models, "extra": extra, "best": {"ensemble": published}}, probs, y
 
 
 SHAPES = {
-    "one member, trained by the step": (["cnn_ensemble__m00"], {}),
-    "best member trained by the step": (["cnn_ensemble__m01", "cnn_final", "cnn_recipe"], {"cnn_ensemble__m01": 0.95}),
-    "no new member chosen": (["cnn_final", "cnn_final_seed2"], {}),
-    "a tie on validation": (["cnn_final", "cnn_final_seed2", "cnn_ensemble__m00"],
-                            {"cnn_final": 0.93, "cnn_final_seed2": 0.93}),
+    "one member, trained by the step": (["cnn_ensemble__hand02"], ["cnn_ensemble__hand02"], "cnn_ensemble", {}),
+    "all members published": (["cnn_final", "cnn_ensemble__hand02", "cnn_tuned", "cnn_ensemble__tuned01"],
+                              ["cnn_final", "cnn_recipe"], "cnn_ensemble", {"cnn_ensemble__hand02": 0.95}),
+    "the chosen subset published": (["cnn_final", "cnn_final_seed2", "cnn_tuned"], ["cnn_tuned", "cnn_recipe"],
+                                    "cnn_ensemble_chosen", {}),
+    "a tie on validation": (["cnn_final", "cnn_final_seed2", "cnn_ensemble__hand02"], ["cnn_final"],
+                            "cnn_ensemble", {"cnn_final": 0.93, "cnn_final_seed2": 0.93}),
 }
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_the_ensemble_facts_and_table_hold_for_every_shape(shape):
-    members, better = SHAPES[shape]
-    val = {m: 0.9 for m in NEW + OLD} | better
-    summary, probs, y = _summary(members, val, np.random.default_rng(0))
+    members, chosen, published, better = SHAPES[shape]
+    val = {m: 0.9 for m in SPECS} | better
+    summary, probs, y = _summary(members, chosen, published, val, np.random.default_rng(0))
     table, tests = tables.ensemble_rows(summary, probs, y)
-    assert list(table["members"]) == [1, len(summary["extra"]["ensemble_without_new_members"]["members"]),
-                                      len(members), len(members)]
+    ensemble = summary["models"][published]["members"]
+    other = chosen if published == "cnn_ensemble" else members
+    assert list(table["members"]) == [1, 1, 1, len(other), len(ensemble), len(ensemble)]
+    assert set(tests) == {"by_val", "by_test", "student", "other", "hard"}
     words = facts.ensemble_facts(summary, probs, y) | facts._ensemble(summary)
-    assert words["ens_new_seeds"] == "2 new seeds" and words["ens_old_candidates"] == 3  # candidates, chosen or not
-    assert set(tests) == {"single", "without", "hard"}
-    if len(members) == 1:  # the vote of one member is that member: no discordant image
-        assert tests["single"].only_a_correct == tests["single"].only_b_correct == 0
+    assert words["ens_all_size"] == len(members) and words["ens_chosen_size"] == len(chosen)
+    assert words["ens_other_candidates"] == len(SPECS) - len(members)
+    assert words["ens_published"] == ("all the members" if published == "cnn_ensemble" else "the two it keeps")
+    if len(ensemble) == 1:  # the vote of one member is that member: no discordant image
+        assert tests["by_val"].only_a_correct == tests["by_val"].only_b_correct == 0
+
+
+def test_an_ensemble_counts_the_copies_of_each_design_whoever_trained_them():
+    summary, *_ = _summary(list(SPECS)[:5], ["cnn_final"], "cnn_ensemble", dict.fromkeys(SPECS, 0.9),
+                           np.random.default_rng(0))
+    assert facts.design_copies(summary, list(SPECS)[:5]) == "3 copies of CNN-5 and 2 of Tuned CNN"
+    assert facts.design_copies(summary, ["cnn_final"]) == "1 copy of CNN-5, 30 epochs (ours)"

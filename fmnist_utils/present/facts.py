@@ -15,6 +15,7 @@ import re
 from .. import results
 from . import claims
 from .layout import fig, tab
+from .names import network
 from .tables import (
     bench_facts,
     ensemble_rows,
@@ -27,7 +28,7 @@ from .tables import (
     stopped_early,
     transfer_sizes,
 )
-from .words import augmentation, ci, gap, in_words, inside_interval, listing, minutes, pct, plural, recipe_differences
+from .words import augmentation, ci, gap, in_words, inside_interval, listing, minutes, pct, recipe_differences
 
 MLP_STUDIES = {"report 004's ladder": ["linear", "mlp_256", "mlp_256_128_100_dropout"],
                "report 001's activations": ["mlp_128_relu", "mlp_128_tanh", "mlp_128_sigmoid", "mlp_128_identity"],
@@ -219,13 +220,37 @@ def _tuning(s, vs, *_):
 
 def _ensemble(s, *_):
     m, extra = s["models"], s["extra"]
-    ens = m[s["best"]["ensemble"]]
-    candidates = extra["ensemble_candidates"]
-    new = [i for i in candidates if m.get(i, ens)["notebook"] == ens["notebook"]]  # trained by the ensemble step
-    return {"ens_old_candidates": len(candidates) - len(new),
-            "ens_new_seeds": plural(len(new), "new seed"), "ens_member_epochs": ens["epochs"],
+    ens, everything, chosen = m[s["best"]["ensemble"]], m["cnn_ensemble"], m["cnn_ensemble_chosen"]
+    share = m["cnn_student"]["spec"]["train"]["distill"]
+    return {"ens_all_size": len(everything["members"]), "ens_designs": design_copies(s, everything["members"]),
+            "ens_other_candidates": len(extra["ensemble_candidates"]) - len(everything["members"]),
+            "ens_chosen_size": len(chosen["members"]),
+            "ens_published": ("all the members" if s["best"]["ensemble"] == "cnn_ensemble"
+                              else f"the {in_words(len(chosen['members']))} it keeps"),
             "ens_ece": f"{ens['test_ece']:.4f}",
-            "member_ece": f"{m[extra['mcnemar_ensemble_vs_single']['single']]['test_ece']:.4f}"}
+            "member_ece": f"{m[extra['mcnemar_ensemble_vs_single']['single']]['test_ece']:.4f}",
+            "student_share": "half" if share == 0.5 else pct(share, 0),
+            "student_acc": pct(m["cnn_student"]["test_accuracy"]), "student_ci": ci(m["cnn_student"]),
+            "student_network": network(m["cnn_student"]["spec"])}
+
+
+def design_copies(summary: dict, members: list[str]) -> str:
+    """'10 copies of CNN-5 and 5 of Tuned CNN': an ensemble's members grouped by their spec but for the seed, each
+    group named after the design of the members notebook 05 trained (:data:`fmnist_utils.present.names.MEMBER`)."""
+    from .names import MEMBER, MEMBER_DESIGNS
+
+    groups: dict[str, list[str]] = {}
+    for member in members:
+        spec = {**summary["models"][member]["spec"], "seed": None}
+        groups.setdefault(json.dumps(spec, sort_keys=True), []).append(member)
+
+    def design(ids: list[str]) -> str:
+        found = [MEMBER.match(i) for i in ids]
+        return next((MEMBER_DESIGNS[f["design"]] for f in found if f and f["design"] in MEMBER_DESIGNS),
+                    name(summary, ids[0]))
+    counted = sorted(((design(ids), len(ids)) for ids in groups.values()), key=lambda d: -d[1])
+    return listing([f"{n} {'copies' if n > 1 else 'copy'} of {d}" if k == 0 else f"{n} of {d}"
+                    for k, (d, n) in enumerate(counted)])
 
 
 def _overfitting(s, *_):
@@ -296,6 +321,11 @@ def _appendix(s, vs, profile):
 def ensemble_facts(summary: dict, probs: dict, y_test) -> dict[str, str]:
     """The ensemble's McNemar verdicts (:func:`~fmnist_utils.present.tables.ensemble_rows`; its table shows them)."""
     _, tests = ensemble_rows(summary, probs, y_test)
-    return {"ens_vs_member": tests["single"].verdict(*ENSEMBLE_WORDS),
-            "ens_vs_old": tests["without"].verdict(*ENSEMBLE_WORDS),
-            "hard_vs_soft": tests["hard"].verdict()}
+    rival = summary["extra"]["mcnemar_student_vs_hand_designed"]["rival"]
+    student = claims.compare("cnn_student", rival, probs, y_test)
+    return {"ens_vs_member": tests["by_val"].verdict(*ENSEMBLE_WORDS),
+            "ens_vs_best_on_test": tests["by_test"].verdict(*ENSEMBLE_WORDS),
+            "ens_vs_other": tests["other"].verdict(*ENSEMBLE_WORDS),
+            "ens_vs_student": tests["student"].verdict(*ENSEMBLE_WORDS),
+            "hard_vs_soft": tests["hard"].verdict(), "student_vs_hand": student.verdict(),
+            "student_evidence": student.evidence()}

@@ -208,37 +208,44 @@ def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
 
 
 def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dict]:
-    """The ensemble against its best single member and against the ensemble chosen the same way among the
-    CNNs that were already trained (no new members): members, training minutes, accuracies and McNemar's
-    test of each row against our soft vote. Returns the table and the comparisons by row."""
-    from ..compute.ensemble import hard_vote, soft_vote
-    from .claims import compare
+    """The published ensemble against single networks (the member chosen on validation, the member best on the test
+    set, the distilled student), against the other ensemble of notebook 05 and against a majority vote of its own
+    members: members, training minutes, accuracies and McNemar's test of each row against the published soft vote.
+    Returns the table and the comparisons by row."""
+    from ..compute.ensemble import hard_vote
+    from .claims import compare, format_p
 
     models, extra = summary["models"], summary["extra"]
     ens_id = summary["best"]["ensemble"]
-    ens, single = models[ens_id], extra["mcnemar_ensemble_vs_single"]["single"]
-    without = extra["ensemble_without_new_members"]["members"]
-    member_probs = np.stack([probs[m] for m in ens["members"]])
-    votes = {"soft": probs[ens_id], "hard": np.eye(probs[ens_id].shape[1])[hard_vote(member_probs)],
-             "without": soft_vote(np.stack([probs[m] for m in without])), "single": probs[single]}
-    comparisons = {k: compare(k, "soft", votes, y_test) for k in ("single", "without", "hard")}
-    minutes = {"single": models[single]["train_seconds"] / 60, "soft": ens["member_train_seconds"] / 60,
-               "without": sum(models[m]["train_seconds"] for m in without) / 60}
-    rows = {
-        f"best member ({name(summary, single)})": ("single", 1, minutes["single"], models[single]["val_accuracy"]),
-        f"soft vote of {len(without)} CNNs, no new members": ("without", len(without), minutes["without"],
-                                                              extra["ensemble_without_new_members"]["val_accuracy"]),
-        f"soft vote of {len(ens['members'])} CNNs (our ensemble)": ("soft", len(ens["members"]), minutes["soft"],
-                                                                         ens["val_accuracy"]),
-        f"majority vote of the same {len(ens['members'])}": ("hard", len(ens["members"]), minutes["soft"], None)}
-    table = {}
-    for label, (key, members, mins, val) in rows.items():
-        accuracy = float(np.mean(np.asarray(votes[key]).argmax(1) == y_test))
-        c = comparisons.get(key)
-        from .claims import format_p
+    other_id = next(i for i in ("cnn_ensemble", "cnn_ensemble_chosen") if i != ens_id)
+    ens, other = models[ens_id], models[other_id]
+    by_val, by_test = (extra[f"mcnemar_ensemble_vs_{k}"]["single"] for k in ("single", "best_member_on_test"))
+    hard = np.eye(probs[ens_id].shape[1])[hard_vote(np.stack([probs[m] for m in ens["members"]]))]
+    votes = {"by_val": probs[by_val], "by_test": probs[by_test], "student": probs["cnn_student"],
+             "other": probs[other_id], "soft": probs[ens_id], "hard": hard}
+    comparisons = {k: compare(k, "soft", votes, y_test) for k in votes if k != "soft"}
 
-        table[label] = {"members": members, "train min": f"{mins:.0f}", "val. acc.": pct(val) if val else "—",
-                        "test acc.": pct(accuracy),
+    def minutes(ids) -> float:
+        return sum(models[i]["train_seconds"] for i in ids) / 60
+
+    def ensemble_label(entry: dict, entry_id: str) -> str:
+        chosen = " chosen on validation" if entry_id == "cnn_ensemble_chosen" else ", all members"
+        return f"soft vote of {len(entry['members'])} CNNs{chosen}"
+
+    rows = {f"member chosen on validation ({name(summary, by_val)})": ("by_val", 1, minutes([by_val]), by_val),
+            f"member best on test ({name(summary, by_test)})": ("by_test", 1, minutes([by_test]), by_test),
+            name(summary, "cnn_student"): ("student", 1, minutes(["cnn_student"]), "cnn_student"),
+            ensemble_label(other, other_id): ("other", len(other["members"]), minutes(other["members"]), other_id),
+            f"{ensemble_label(ens, ens_id)} (published)": ("soft", len(ens["members"]), minutes(ens["members"]),
+                                                           ens_id),
+            f"majority vote of the same {len(ens['members'])}": ("hard", len(ens["members"]), minutes(ens["members"]),
+                                                                 None)}
+    table = {}
+    for label, (key, members, mins, entry_id) in rows.items():
+        c = comparisons.get(key)
+        table[label] = {"members": members, "train min": f"{mins:.0f}",
+                        "val. acc.": pct(models[entry_id]["val_accuracy"]) if entry_id else "—",
+                        "test acc.": pct(float(np.mean(np.asarray(votes[key]).argmax(1) == y_test))),
                         "vs. the ensemble": f"{c.only_a_correct} vs {c.only_b_correct}, "
                         f"{format_p(c.p_value)}" if c else ""}
     return pd.DataFrame.from_dict(table, orient="index"), comparisons
@@ -331,7 +338,8 @@ def readme_results(summary: dict, refs: pd.DataFrame) -> str:
     lines = ["| test set (10,000 images) | ours | report 003 |", "| --- | --- | --- |"]
     for family, what in (("mlp", "best MLP"), ("cnn", "best single CNN"), ("ensemble", "ensemble")):
         m = models[best[family]]
-        label = (f"{what}: soft vote of {len(m['members'])} CNNs chosen on validation" if "members" in m
+        chosen = " chosen on validation" if best[family] == "cnn_ensemble_chosen" else ""
+        label = (f"{what}: soft vote of {len(m['members'])} CNNs{chosen}" if "members" in m
                  else f"{what}: {name(summary, best[family])}")
         lines.append(f"| {label} | {pct(m['test_accuracy'])} (95% CI {ci(m)}) | {pct(published[family])} |")
     if "lite0_finetuned" in models:
