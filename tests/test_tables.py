@@ -153,30 +153,6 @@ def test_ablation_rows_and_significant_steps_follow_the_tests():
     assert [r["model"] for r in tables.significant_steps(ladder, "shirt")] == ["cnn_final_seed2"]
 
 
-def test_ensemble_rows_test_each_row_against_the_published_soft_vote():
-    import numpy as np
-
-    from tests.conftest import noisy_probs
-
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 10, 500)
-    accuracy = {"cnn_final": 0.8, "cnn_final_seed2": 0.8, "cnn_recipe": 0.7}
-    probs = {m: noisy_probs(y, p, rng, boost=2) for m, p in accuracy.items()}
-    probs["cnn_ensemble"] = (probs["cnn_final"] + probs["cnn_final_seed2"] + probs["cnn_recipe"]) / 3
-    models = {m: {"train_seconds": 600.0, "val_accuracy": 0.9} for m in ("cnn_final", "cnn_final_seed2", "cnn_recipe")}
-    models["cnn_ensemble"] = {"members": ["cnn_final", "cnn_final_seed2", "cnn_recipe"], "member_train_seconds": 1800.0,
-                              "val_accuracy": 0.93}
-    summary = {"models": models, "best": {"ensemble": "cnn_ensemble"},
-               "extra": {"mcnemar_ensemble_vs_single": {"single": "cnn_final"},
-                         "ensemble_without_new_members": {"members": ["cnn_final", "cnn_recipe"],
-                                                          "val_accuracy": 0.92}}}
-    table, tests = tables.ensemble_rows(summary, probs, y)
-    assert table["members"].tolist() == [1, 2, 3, 3] and table["train min"].tolist() == ["10", "20", "30", "30"]
-    assert tests["single"].accuracy_a == np.mean(probs["cnn_final"].argmax(1) == y)
-    assert tests["single"].accuracy_b == np.mean(probs["cnn_ensemble"].argmax(1) == y)
-    assert table.iloc[2]["vs. the ensemble"] == ""  # the ensemble itself
-
-
 def test_a_figure_whose_text_would_print_below_7_points_is_refused(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 

@@ -342,10 +342,11 @@ def readme_results(summary: dict, refs: pd.DataFrame) -> str:
         label = (f"{what}: soft vote of {len(m['members'])} CNNs{chosen}" if "members" in m
                  else f"{what}: {name(summary, best[family])}")
         lines.append(f"| {label} | {pct(m['test_accuracy'])} (95% CI {ci(m)}) | {pct(published[family])} |")
-    if "lite0_finetuned" in models:
-        m = models["lite0_finetuned"]
-        lines.append(f"| transfer from ImageNet: {name(summary, 'lite0_finetuned')} | {pct(m['test_accuracy'])} "
-                     f"(95% CI {ci(m)}) | — |")
+    for model, what in (("cnn_student", "distilled from the ensemble"),
+                        ("lite0_finetuned", "transfer from ImageNet")):
+        if model in models and model != best["cnn"]:
+            m = models[model]
+            lines.append(f"| {what}: {name(summary, model)} | {pct(m['test_accuracy'])} (95% CI {ci(m)}) | — |")
     return "\n".join(lines)
 
 
