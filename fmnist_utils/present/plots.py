@@ -135,6 +135,9 @@ def confusion_heatmap(cm: np.ndarray, title: str = ""):
     return fig
 
 
+REFERENCE = "reference"  # the gid of a thin horizontal reference line, which labels may cross
+
+
 def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references: dict[str, float] | None = None):
     """Test accuracy against training minutes: single models (points, labelled by ``singles.index``)
     and an ensemble as it grows (a line through ``growth``'s train_minutes and test_accuracy).
@@ -144,11 +147,11 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references:
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
     ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(NullFormatter())  # a short log axis would label its minor ticks too
-    ax.scatter(singles["minutes"], singles["accuracy"], s=14, color="C0", label="single CNN", zorder=3)
+    ax.scatter(singles["minutes"], singles["accuracy"], s=14, color="C0", label="single CNN", zorder=4)  # over labels
     ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
             label="ensemble, members added in the order chosen on validation")
     for (label, accuracy), style in zip((references or {}).items(), ["--", ":", "-."], strict=False):
-        ax.axhline(accuracy, color="0.3", linestyle=style, linewidth=0.9, label=label)
+        ax.axhline(accuracy, color="0.3", linestyle=style, linewidth=0.9, label=label, gid=REFERENCE)
     ax.set(xlabel="training minutes (log scale)", ylabel="test accuracy")
     percent_axis(ax.yaxis)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)  # off the points
@@ -215,7 +218,7 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
     # Each line in its own coordinates (a horizontal line spans the axes: x in axes fractions).
     on_lines = [line.get_transform().transform(np.column_stack([np.interp(t, np.arange(len(x)), x)
                                                                 for x in line.get_data()]))
-                for line in ax.lines
+                for line in ax.lines if line.get_gid() != REFERENCE  # a label may cross a reference line
                 for t in [np.linspace(0, len(line.get_xdata()) - 1, 50 * len(line.get_xdata()))]]
 
     def overlap(a, b) -> float:
@@ -258,7 +261,7 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
         for offset, ha, va in _LABEL_PLACES:
             leader = max(map(abs, offset)) > _LEADER_BEYOND
             text = ax.annotate(name, xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
-                               fontsize=fontsize,
+                               fontsize=fontsize, bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none"),
                                arrowprops=dict(arrowstyle="-", color="0.45", linewidth=0.5, shrinkA=1, shrinkB=3)
                                if leader else None)
             box = text.get_window_extent(renderer)
