@@ -203,3 +203,13 @@ def test_per_class_table_scores_both_models_and_names_the_commonest_mistake():
     table = tables.per_class_table(summary, {"cnn": right, "ens": wrong}, y)
     assert table.loc["T-shirt/top", "CNN R"] == "100.0" and table.loc["T-shirt/top", "ensemble R"] == "70.0"
     assert table.loc["T-shirt/top", "ensemble mistakes it most for"] == "Shirt (3)"
+
+
+def test_recipe_differences_name_each_side_and_only_what_differs():
+    ours = {"arch": "mlp", "hparams": {"augment": {"flip": True}}, "tta_flip": False,
+            "train": {"schedule": "cosine", "epochs": 30}}
+    theirs = {"arch": "mlp", "hparams": {}, "tta_flip": False, "train": {"schedule": "constant", "epochs": 30}}
+    mine, other = words.recipe_differences(theirs, ours)
+    assert mine == ["the source reports' recipe", "no augmentation"]
+    assert other[0] == "our MLP recipe" and other[1] != "no augmentation" and len(other) == 2
+    assert words.recipe_differences(ours, ours) == ([], [])
