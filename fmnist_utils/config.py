@@ -43,6 +43,7 @@ class Profile:
     # Ensemble.
     ensemble_size: int  # members in all: copies of the tuned CNN and of the hand-designed one, each on its own recipe
     ensemble_second_design: int  # how many of them are copies of the design second on validation
+    ensemble_residual: int  # copies of a residual network the validation-chosen subset may also draw on
     bootstrap_samples: int
     # Output folders.
     figures_dir: Path
@@ -90,6 +91,7 @@ def _profiles() -> dict[str, Profile]:
             tuner_iterations=1,
             ensemble_size=3,
             ensemble_second_design=1,
+            ensemble_residual=1,
             bootstrap_samples=200,
             figures_dir=quick_root / "figures",
             results_dir=quick_root / "results",
@@ -114,6 +116,7 @@ def _profiles() -> dict[str, Profile]:
             tuner_iterations=1,
             ensemble_size=15,  # report 003's ensemble size
             ensemble_second_design=5,
+            ensemble_residual=3,
             bootstrap_samples=2000,
             figures_dir=ROOT / "figures",
             results_dir=ROOT / "results" / "full",

@@ -54,7 +54,7 @@ MODEL_NAMES = {
 }
 # A member an ensemble step trained itself: a copy of one of its designs, numbered within it.
 MEMBER = re.compile(r"^(?P<ensemble>\w+?)__(?P<design>[a-z]+)(?P<index>\d+)$")
-MEMBER_DESIGNS = {"tuned": "Tuned CNN", "hand": "CNN-5"}
+MEMBER_DESIGNS = {"tuned": "Tuned CNN", "hand": "CNN-5", "residual": "ResNet-BN"}
 # A further seed of a design-study model (fmnist_utils.compute.design.copy_name).
 SEED_COPY = re.compile(r"^(?P<model>\w+)_seed(?P<copy>\d+)$")
 
@@ -114,6 +114,10 @@ def layers(spec: dict, activation: bool = True) -> str:
         dense = h.get("dense_units", 256)
         head = [f"dense {dense}+BN"] if dense else []
         return ", ".join([_conv_blocks(blocks, h.get("first_bn", True)), *head, f"dropout {h.get('dropout', 0.3):g}"])
+    if arch == "residual_bn":
+        w = h.get("widths", (32, 64, 128))
+        stages = ", ".join(f"pool, conv{f}+BN, residual block {f}" for f in w[1:])
+        return f"conv{w[0]}, conv{w[0]}+BN, {stages}, global average pool, dropout {h.get('dropout', 0.3):g}"
     if arch == "design_mlp":
         return "dense 256"
     if arch == "design_cnn":
@@ -136,7 +140,7 @@ def network(spec: dict) -> str:
         widths = [w for block in h.get("blocks", ((32, 32), (64, 64), (128,))) for w in block]
         return f"CNN-{len(widths)}" + (f", {widths[0]}–{max(widths)} filters" if widths[0] != 32 else "")
     return {"linear": "Linear softmax", "cnn_1conv_mlp": "1-conv CNN", "cnn_2conv": "2-conv CNN",
-            "lenet_bn": "LeNet-BN", "efficientnet_lite0": "EfficientNet-Lite0",
+            "lenet_bn": "LeNet-BN", "residual_bn": "ResNet-BN", "efficientnet_lite0": "EfficientNet-Lite0",
             "design_mlp": "MLP 256", "design_cnn": "Small CNN"}[arch]
 
 
