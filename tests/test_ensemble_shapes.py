@@ -72,3 +72,18 @@ def test_an_ensemble_counts_the_copies_of_each_design_whoever_trained_them():
                            np.random.default_rng(0))
     assert facts.design_copies(summary, list(SPECS)[:5]) == "3 copies of CNN-5 and 2 of Tuned CNN"
     assert facts.design_copies(summary, ["cnn_final"]) == "1 copy of CNN-5, 30 epochs (ours)"
+
+
+def test_residual_candidates_are_counted_apart_and_named_with_how_many_the_selection_kept():
+    summary, *_ = _summary(["cnn_final", "cnn_tuned"], ["cnn_final"], "cnn_ensemble", dict.fromkeys(SPECS, 0.9),
+                           np.random.default_rng(0))
+    summary["models"]["cnn_ensemble_chosen"]["members"] = ["cnn_final", "cnn_ensemble__residual01"]
+    residual = {"arch": "residual_bn", "hparams": {}, "seed": 1, "train": {"epochs": 30}}
+    for name, acc in (("cnn_ensemble__residual00", 0.941), ("cnn_ensemble__residual01", 0.9433)):
+        summary["models"][name] = {**summary["models"]["cnn_final"], "spec": residual, "test_accuracy": acc}
+        summary["extra"]["ensemble_candidates"].append(name)
+    words = facts._ensemble(summary)
+    assert words["ens_other_candidates"] == len(SPECS) - 2
+    assert "two copies of a residual network" in words["ens_residual"] and "(94.10%–94.33% alone)" in words[
+        "ens_residual"]
+    assert words["ens_chosen_residual"] == ", one of them ResNet-BN"

@@ -56,3 +56,11 @@ def test_first_bn_false_leaves_only_the_first_conv_unnormalised(arch, hparams):
 
     assert all(conv_then_bn(models.build_model(arch, **hparams)))
     assert conv_then_bn(models.build_model(arch, first_bn=False, **hparams)) == [False, True]
+
+
+def test_residual_bn_adds_each_block_to_its_input_and_averages_the_last_maps():
+    model = models.build_model("residual_bn", widths=[8, 16, 32])
+    adds = [layer for layer in model.layers if layer.__class__.__name__ == "Add"]
+    assert [add.output.shape[-1] for add in adds] == [16, 32]  # one residual block per width after the first
+    assert any(layer.__class__.__name__ == "GlobalAveragePooling2D" for layer in model.layers)
+    assert model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0).shape == (2, 10)

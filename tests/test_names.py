@@ -31,6 +31,7 @@ def test_an_unknown_id_is_an_error_and_ensemble_members_are_named_by_their_netwo
     assert names.display_name("cnn_ensemble__m01", 21) == "CNN-5, 21 epochs, new seed 2"
     assert names.display_name("cnn_ensemble__tuned03") == "Tuned CNN, copy 4"
     assert names.display_name("cnn_ensemble__hand02", 30) == "CNN-5, 30 epochs, copy 3"
+    assert names.display_name("cnn_ensemble__residual00", 30) == "ResNet-BN, copy 1"
     with pytest.raises(KeyError):
         names.display_name("cnn_ensemble__wide00")
 
@@ -46,6 +47,8 @@ def test_an_unknown_id_is_an_error_and_ensemble_members_are_named_by_their_netwo
      "conv24+BN, pool, conv48+BN, conv48+BN, pool, dropout 0.1", "CNN-3, 24–48 filters"),  # two CNN-3s, two rows
     ({"arch": "lenet_bn", "hparams": {"first_bn": False}},
      "conv32 5×5, pool, conv64 5×5+BN, pool, dense 84+BN, dropout 0.3", "LeNet-BN"),
+    ({"arch": "residual_bn", "hparams": {"widths": [16, 32]}},
+     "conv16, conv16+BN, pool, conv32+BN, residual block 32, global average pool, dropout 0.3", "ResNet-BN"),
 ])
 def test_layers_and_network_from_the_spec(spec, layers, network):
     assert names.layers(spec) == layers

@@ -15,7 +15,7 @@ import re
 from .. import results
 from . import claims
 from .layout import fig, tab
-from .names import network
+from .names import MEMBER, MEMBER_DESIGNS, network
 from .tables import (
     bench_facts,
     ensemble_rows,
@@ -223,8 +223,15 @@ def _ensemble(s, *_):
     m, extra = s["models"], s["extra"]
     ens, everything, chosen = m[s["best"]["ensemble"]], m["cnn_ensemble"], m["cnn_ensemble_chosen"]
     share = m["cnn_student"]["spec"]["train"]["distill"]
+    residual = [c for c in extra["ensemble_candidates"] if (f := MEMBER.match(c)) and f["design"] == "residual"]
+    kept = sum(c in residual for c in chosen["members"])
+    accs, shown = sorted(m[c]["test_accuracy"] for c in residual), len(residual) > 1  # a quick run's one: unnamed
     return {"ens_all_size": len(everything["members"]), "ens_designs": design_copies(s, everything["members"]),
-            "ens_other_candidates": len(extra["ensemble_candidates"]) - len(everything["members"]),
+            "ens_other_candidates": len(extra["ensemble_candidates"]) - len(everything["members"]) - len(residual),
+            "ens_residual": (f", and {in_words(len(residual))} copies of a residual network with global average "
+                             f"pooling (ResNet-BN), trained with shifts and erasing ({pct(accs[0])}–{pct(accs[-1])} "
+                             "alone)" if shown else ""),
+            "ens_chosen_residual": f", {in_words(kept) if kept else 'none'} of them ResNet-BN" if shown else "",
             "ens_chosen_size": len(chosen["members"]),
             "ens_published": ("all the members" if s["best"]["ensemble"] == "cnn_ensemble"
                               else f"the {in_words(len(chosen['members']))} it keeps"),
@@ -238,8 +245,6 @@ def _ensemble(s, *_):
 def design_copies(summary: dict, members: list[str]) -> str:
     """'10 copies of CNN-5 and 5 of Tuned CNN': an ensemble's members grouped by their spec but for the seed, each
     group named after the design of the members notebook 05 trained (:data:`fmnist_utils.present.names.MEMBER`)."""
-    from .names import MEMBER, MEMBER_DESIGNS
-
     groups: dict[str, list[str]] = {}
     for member in members:
         spec = {**summary["models"][member]["spec"], "seed": None}
