@@ -38,6 +38,17 @@ def test_a_store_hit_trains_nothing_and_predicts_what_was_stored(tmp_path, synth
         assert np.array_equal(a, b)
 
 
+def test_another_evaluation_of_a_stored_model_is_kept_beside_its_own(tmp_path, synthetic_splits):
+    """The ablation's run without test-time flips reads the stored network, not the flipped predictions."""
+    trained = train.fit("m", _spec(), synthetic_splits, tmp_path / "cache", verbose=0, store_dir=tmp_path / "store")
+    own = store.predictions(trained.stored, lambda: {"val": np.full((2, 10), 0.1), "test": np.full((3, 10), 0.1)})
+    other = {"val": np.eye(10)[:2], "test": np.eye(10)[:3]}
+    assert np.array_equal(store.predictions(trained.stored, lambda: other, "_no_flip")["test"], other["test"])
+    assert np.array_equal(store.predictions(trained.stored, dict, "_no_flip")["val"], other["val"])  # not recomputed
+    assert np.array_equal(store.predictions(trained.stored, dict)["test"], own["test"])
+    store.require_whole(trained.stored)  # the record names the rewritten file's SHA-256
+
+
 def test_a_measurement_kept_with_a_stored_model_is_taken_once(tmp_path, synthetic_splits):
     assert store.remember(None, "seconds", lambda: 3.0) == 3.0  # no store: measured every time
     stored = train.fit("m", _spec(), synthetic_splits, tmp_path / "cache", verbose=0,

@@ -35,15 +35,16 @@ class Experiment:
         return self.train.model
 
 
-def evaluate_model(train: TrainResult, splits: dict):
+def evaluate_model(train: TrainResult, splits: dict, variant: str = ""):
     """Validation and test probabilities of a trained model (with its spec's test-time averaging), as the model
-    store keeps them (computed once, then read back: see :func:`fmnist_utils.compute.store.predictions`)."""
+    store keeps them (computed once, then read back: see :func:`fmnist_utils.compute.store.predictions`);
+    ``variant`` names an evaluation other than the one the model's results entry records."""
     arch, tta_flip = train.spec.arch, train.spec.tta_flip
 
     def compute():
         return {split: evaluate.predict_proba(train.model, preprocess(arch, splits[split][0]), tta_flip=tta_flip)
-                for split in ("val", "test")}
-    probs = store.predictions(train.stored, compute)
+                for split in store.SPLITS}
+    probs = store.predictions(train.stored, compute, variant)
     return probs["val"], probs["test"]
 
 
@@ -74,17 +75,18 @@ class Study:
 
     def run(self, name: str, spec: ModelSpec, family: str, record: bool = True, verbose: int = 2,
             splits: dict | None = None, params: int | None = None, extra_seconds: float | None = None,
-            teacher=None) -> Experiment:
+            teacher=None, variant: str = "") -> Experiment:
         """Train (or load) ``spec``, evaluate it, and record it under ``name`` in the registry.
 
         A side study may train on other ``splits`` than the notebook's (a subset, or features extracted from the
         images) and count ``params`` and ``extra_seconds`` (e.g. extracting those features) beyond its own network's;
         it records in the ``baseline`` family, so that no MLP, CNN or ensemble selection picks it up. ``teacher``: a
-        distilled model's (:func:`fmnist_utils.compute.train.fit`)."""
+        distilled model's (:func:`fmnist_utils.compute.train.fit`). ``variant``: an evaluation of a stored model other
+        than the one its recorded entry made (e.g. ``"_no_flip"``), whose predictions the store keeps beside it."""
         splits = splits or self.splits
         train = fit(name, spec, splits, self.profile.artifacts_dir, verbose=verbose, store_dir=self.profile.store_dir,
                     teacher=teacher)
-        val_probs, test_probs = evaluate_model(train, splits)
+        val_probs, test_probs = evaluate_model(train, splits, variant)
         seconds = train.train_seconds
         if extra_seconds is not None:  # as first measured, so that a machine's speed does not move the results
             seconds += store.remember(train.stored, "extra_seconds", lambda: extra_seconds)

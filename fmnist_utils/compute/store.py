@@ -34,6 +34,7 @@ from ..config import ROOT
 from ..results import as_stored
 
 MODEL, PREDICTIONS, RECORD = "model.keras", "predictions.npz", "record.json"
+SPLITS = ("val", "test")
 
 
 class StoreCorrupt(ValueError):
@@ -137,17 +138,21 @@ def write_model(model, path: Path) -> None:
     plain.unlink()
 
 
-def predictions(stored: Path | None, compute: Callable[[], dict]) -> dict[str, np.ndarray]:
-    """The model's probabilities by split: the stored ones, or ``compute()`` stored now. Either way they pass
-    through float16 (what the store keeps), so a first run and any re-execution see the same numbers."""
+def predictions(stored: Path | None, compute: Callable[[], dict], variant: str = "") -> dict[str, np.ndarray]:
+    """The model's validation and test probabilities: the stored ones, or ``compute()`` stored now. Either way they
+    pass through float16 (what the store keeps), so a first run and any re-execution see the same numbers.
+    ``variant`` names an evaluation other than the model's own (``"_no_flip"``), kept beside it as ``val_no_flip``…"""
     path = None if stored is None else Path(stored) / PREDICTIONS
+    kept = {}
     if holds(stored) and PREDICTIONS in require_whole(stored)["files"]:
         with np.load(path) as npz:
-            return {k: npz[k].astype(np.float32) for k in npz.files}
+            kept = {k: npz[k] for k in npz.files}
+    if all(split + variant in kept for split in SPLITS):
+        return {split: kept[split + variant].astype(np.float32) for split in SPLITS}
     probs = {k: as_stored(v) for k, v in compute().items()}
     if holds(stored):
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **probs)
+        np.savez_compressed(buffer, **kept, **{k + variant: v for k, v in probs.items()})
         atomic.write_bytes(path, buffer.getvalue())
         record = read_record(stored)
         record["files"][PREDICTIONS] = sha256(path)

@@ -171,12 +171,16 @@ def ablation_rows(summary: dict, records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+BEST = "best:"  # in references.csv's "ours": the model the results chose, e.g. "best:ensemble" (the published one)
+
+
 def reproduction_rows(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
     """Every published number of the source reports next to ours for the same experiment (report 001 published
     validation accuracies: those rows compare validation) and what differs."""
     rows = {}
     for _, r in refs.iterrows():
-        ours = summary["models"].get(r["ours"]) if r["ours"] else None
+        ours_id = summary["best"][r["ours"][len(BEST):]] if r["ours"].startswith(BEST) else r["ours"]
+        ours = summary["models"].get(ours_id) if ours_id else None
         mine = ours["test_accuracy" if r["metric"] == "test" else "val_accuracy"] if ours else None
         metric = "" if r["metric"] == "test" else " (val.)"
         rows[f"{r['source'].split()[-1]}: {r['experiment']}{metric}"] = {
@@ -342,7 +346,8 @@ def readme_results(summary: dict, refs: pd.DataFrame) -> str:
         label = (f"{what}: soft vote of {len(m['members'])} CNNs{chosen}" if "members" in m
                  else f"{what}: {name(summary, best[family])}")
         lines.append(f"| {label} | {pct(m['test_accuracy'])} (95% CI {ci(m)}) | {pct(published[family])} |")
-    for model, what in (("cnn_student", "distilled from the ensemble"),
+    teachers = len(models["cnn_ensemble"]["members"]) if "cnn_ensemble" in models else 0
+    for model, what in (("cnn_student", f"distilled from the {teachers} members"),
                         ("lite0_finetuned", "transfer from ImageNet")):
         if model in models and model != best["cnn"]:
             m = models[model]
