@@ -15,7 +15,7 @@ import re
 from .. import results
 from . import claims
 from .layout import fig, tab
-from .names import MEMBER, MEMBER_DESIGNS, network
+from .names import MEMBER, MEMBER_DESIGNS, description, network
 from .tables import (
     bench_facts,
     ensemble_rows,
@@ -94,6 +94,7 @@ def _overview(s, vs, profile):
     sizes, per_class = extra["eda"]["split_sizes"], extra["eda"]["images_per_class"]
     return {
         "cores": s["hardware"]["cores"], "test_images": f"{sizes['test']:,}", "mlp_acc": pct(mlp["test_accuracy"]),
+        "cnn_description": description(cnn["spec"]),
         "mlp_ci": ci(mlp), "cnn_epochs": cnn["epochs"], "cnn_minutes": minutes(cnn["train_seconds"]),
         "cnn_acc": pct(cnn["test_accuracy"]), "cnn_ci": ci(cnn), "cnn_vs_mlp": vs(best["cnn"], best["mlp"]).verdict(),
         "cnn_vs_003": gap(cnn["test_accuracy"], published["cnn"]), "ens_size": len(ens["members"]),
@@ -165,7 +166,11 @@ def _cnns(s, vs, *_):
             "final_vs_cnn2": final_vs_recipe.verdict(), "final_vs_cnn2_evidence": final_vs_recipe.evidence(),
             "seed1_acc": pct(m[seeds[0]]["test_accuracy"]), "seed2_acc": pct(m[seeds[1]]["test_accuracy"]),
             "seeds_evidence": seed_pair.evidence(), "seed_preferred": ("first", "second")[seeds.index(preferred)],
-            "seed_preferred_acc": pct(m[preferred]["test_accuracy"]), "seed_preferred_ci": ci(m[preferred])}
+            "seed_preferred_acc": pct(m[preferred]["test_accuracy"]), "seed_preferred_ci": ci(m[preferred]),
+            "cnn_selected": ("" if best["cnn"] == preferred else
+                             f" Among all our CNNs, those trained for the ensemble included, validation selects "
+                             f"{name(s, best['cnn'])} ({pct(m[best['cnn']]['test_accuracy'])}), the CNN this report "
+                             "calls selected.")}
 
 
 def _design(s, vs, *_):
@@ -296,11 +301,12 @@ def _discussion(s, vs, profile):
     upper, shirt = extra["upper_body_confusions"], extra["ensemble_per_class"]["Shirt"]
     gaps = [e["val_accuracy"] - e["test_accuracy"] for e in m.values()]
     return {
-        "compute": (f"the CPU trains our best CNN at {bench['images_per_s']:,.0f} images a second in "
-                    f"{bench['precision']} ({bench['precision_speedup']:.2f} times its float32 speed)"
-                    if bench else "the CPU is slow"),
-        "bench_speedup": (f" Our recipe reaches {pct(bench['target'], 0)} test accuracy {bench['speedup']:.1f} times "
-                          "sooner than report 004's (`make bench`)." if bench and bench["speedup"] else ""),
+        "compute": (f"the CPU trains {network(m[bench['cnn']]['spec']) if bench['cnn'] in m else 'our CNN'} at "
+                    f"{bench['images_per_s']:,.0f} images a second in {bench['precision']} "
+                    f"({bench['precision_speedup']:.2f} times its float32 speed)" if bench else "the CPU is slow"),
+        "bench_speedup": (f" On report 004's two-convolution widths, these ingredients reach {pct(bench['target'], 0)} "
+                          f"test accuracy {bench['speedup']:.1f} times sooner than report 004's recipe."
+                          if bench and bench["speedup"] else ""),
         "seed_gap": f"{100 * abs(m['cnn_recipe']['test_accuracy'] - m['cnn_recipe_seed2']['test_accuracy']):.2f}",
         "shirt_recall": pct(shirt["recall"], 1), "upper_errors_within": upper["errors_within"],
         "upper_errors_total": upper["errors_total"], "upper_classes": listing(upper["classes"]),
@@ -329,7 +335,26 @@ def ensemble_facts(summary: dict, probs: dict, y_test) -> dict[str, str]:
     _, tests = ensemble_rows(summary, probs, y_test)
     rival = summary["extra"]["mcnemar_student_vs_hand_designed"]["rival"]
     student = claims.compare("cnn_student", rival, probs, y_test)
-    return {"ens_vs_member": tests["by_val"].verdict(*ENSEMBLE_WORDS),
+    return {**error_overlap(summary, probs, y_test, rival), "ens_vs_member": tests["by_val"].verdict(*ENSEMBLE_WORDS),
             "ens_vs_best_on_test": tests["by_test"].verdict(*ENSEMBLE_WORDS),
             "hard_vs_soft": tests["hard"].verdict(), "student_vs_hand": student.verdict(),
             "student_evidence": student.evidence()}
+
+
+def error_overlap(summary: dict, probs: dict, y_test, hand: str) -> dict[str, str]:
+    """How much two seeds of the hand-designed CNN, and a residual copy and that CNN, err on the same test images: the
+    share of their errors in common (of the mean of their error counts)."""
+    def shared(a: str, b: str) -> str:
+        wrong_a, wrong_b = (probs[i].argmax(1) != y_test for i in (a, b))
+        return pct((wrong_a & wrong_b).sum() / ((wrong_a.sum() + wrong_b.sum()) / 2), 0)
+
+    def same_design(i: str) -> bool:
+        return {**summary["models"][i]["spec"], "seed": 0} == {**summary["models"][hand]["spec"], "seed": 0}
+    cnns = [i for i, e in summary["models"].items() if e["family"] == "cnn" and i != hand and i in probs]
+    seed = next((i for i in cnns if same_design(i)), None)
+    residual = next((i for i in cnns if summary["models"][i]["spec"]["arch"] == "residual_bn"), None)
+    design = network(summary["models"][hand]["spec"])
+    words = f"two copies of {design} share {shared(hand, seed)} of their test errors" if seed else ""
+    if seed and residual:
+        words += f", a copy of ResNet-BN and one of {design} {shared(hand, residual)}"
+    return {"ens_error_overlap": f"Seeds of one design err together: {words}." if words else ""}

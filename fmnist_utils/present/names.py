@@ -144,6 +144,20 @@ def network(spec: dict) -> str:
             "design_mlp": "MLP 256", "design_cnn": "Small CNN"}[arch]
 
 
+def description(spec: dict) -> str:
+    """A CNN in a few words for the abstract: 'five convolutions with batch normalisation'."""
+    from .words import in_words
+
+    h = spec.get("hparams", {})
+    if spec["arch"] == "vgg_bn":
+        convs = sum(len(block) for block in h.get("blocks", ((32, 32), (64, 64), (128,))))
+        return f"{in_words(convs)} convolutions with batch normalisation"
+    if spec["arch"] == "residual_bn":
+        convs = 2 + 3 * (len(h.get("widths", (32, 64, 128))) - 1)
+        return f"a residual network of {in_words(convs)} convolutions with batch normalisation"
+    return network(spec)
+
+
 def recipe_name(spec: dict) -> str:
     """Which of the report's training recipes trained a model: the source reports' (constant learning rate
     halved on plateaus, early stopping) or ours (warm-up and cosine decay over a fixed schedule)."""

@@ -321,7 +321,7 @@ def bench_facts(results_dir: Path) -> dict | None:
     fast = tp.get("cnn_images_per_s_precision", tp["cnn_images_per_s"])
     return {"images_per_s": fast, "precision": tp.get("cnn_precision", "float32").replace("mixed_", ""),
             "precision_speedup": fast / tp["cnn_images_per_s"], "target": bench["target_accuracy"],
-            "speedup": bench.get("speedup")}
+            "speedup": bench.get("speedup"), "cnn": tp.get("cnn")}
 
 
 def significant_steps(records: list[dict], key: str = "val") -> list[dict]:
