@@ -167,6 +167,7 @@ def _cnns(s, vs, *_):
             "seed1_acc": pct(m[seeds[0]]["test_accuracy"]), "seed2_acc": pct(m[seeds[1]]["test_accuracy"]),
             "seeds_evidence": seed_pair.evidence(), "seed_preferred": ("first", "second")[seeds.index(preferred)],
             "seed_preferred_acc": pct(m[preferred]["test_accuracy"]), "seed_preferred_ci": ci(m[preferred]),
+            "cnn_ladder_start": pct(m["cnn_2conv"]["test_accuracy"]),
             "cnn_selected": ("" if best["cnn"] == preferred else
                              f" Among all our CNNs, those trained for the ensemble included, validation selects "
                              f"{name(s, best['cnn'])} ({pct(m[best['cnn']]['test_accuracy'])}), the CNN this report "

@@ -340,7 +340,8 @@ def readme_results(summary: dict, refs: pd.DataFrame) -> str:
     models, best = summary["models"], summary["best"]
     published = refs[(refs["source"] == "report 003") & (refs["metric"] == "test")].groupby("family")["published"].max()
     lines = ["| test set (10,000 images) | ours | report 003 |", "| --- | --- | --- |"]
-    for family, what in (("mlp", "best MLP"), ("cnn", "best single CNN"), ("ensemble", "ensemble")):
+    for family, what in (("mlp", "MLP chosen on validation"), ("cnn", "single CNN chosen on validation"),
+                         ("ensemble", "ensemble")):
         m = models[best[family]]
         chosen = " chosen on validation" if best[family] == "cnn_ensemble_chosen" else ""
         label = (f"{what}: soft vote of {len(m['members'])} CNNs{chosen}" if "members" in m
