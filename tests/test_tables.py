@@ -121,19 +121,24 @@ def test_stopped_early_names_the_runs_early_stopping_ended():
 def test_reproduction_rows_compare_the_same_metric():
     import pandas as pd
 
-    summary = {"models": {"mlp_256": {"test_accuracy": 0.90, "val_accuracy": 0.92, "epochs": 10}}, "best": {}}
+    summary = {"models": {"mlp_256": {"test_accuracy": 0.90, "val_accuracy": 0.92, "epochs": 10},
+                          "vote": {"test_accuracy": 0.95, "epochs": 30, "members": ["mlp_256"]}},
+               "best": {"ensemble": "vote"}}
     refs = pd.DataFrame([
         {"source": "report 004", "experiment": "x", "metric": "test", "published": 0.89, "ours": "mlp_256",
          "their_epochs": 40, "their_setup": "Adam"},
         {"source": "report 001", "experiment": "y", "metric": "validation", "published": 0.85, "ours": "mlp_256",
          "their_epochs": pd.NA, "their_setup": "plots"},
         {"source": "report 002", "experiment": "z", "metric": "test", "published": 0.9, "ours": "",
-         "their_epochs": 30, "their_setup": "BN"}])
+         "their_epochs": 30, "their_setup": "BN"},
+        {"source": "report 003", "experiment": "e", "metric": "test", "published": 0.94, "ours": "best:ensemble",
+         "their_epochs": 100, "their_setup": "15 CNNs"}])
     table = tables.reproduction_rows(summary, refs)
     assert table.loc["004: x", "ours"] == "90.00%" and table.loc["004: x", "diff."] == "+1.00"
     assert table.loc["004: x", "what differs"] == "40 vs 10 epochs; Adam"
     assert table.loc["001: y (val.)", "ours"] == "92.00%"  # validation against validation
-    assert table.loc["002: z", "ours"] == "—" and table.loc["002: z", "diff."] == "—"
+    assert "002: z" not in table.index  # nothing of ours to compare with
+    assert table.loc["003: e", "ours"] == "95.00%" and table.loc["003: e", "what differs"] == "15 CNNs"
 
 
 def _step(ingredient, model, change, p, shirt_change=float("nan"), shirt_p=float("nan")):

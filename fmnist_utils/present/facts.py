@@ -169,9 +169,9 @@ def _cnns(s, vs, *_):
             "seed_preferred_acc": pct(m[preferred]["test_accuracy"]), "seed_preferred_ci": ci(m[preferred]),
             "cnn_ladder_start": pct(m["cnn_2conv"]["test_accuracy"]),
             "cnn_selected": ("" if best["cnn"] == preferred else
-                             f" Among all our CNNs, those trained for the ensemble included, validation selects "
-                             f"{name(s, best['cnn'])} ({pct(m[best['cnn']]['test_accuracy'])}), the CNN this report "
-                             "calls selected.")}
+                             " Among all our CNNs, including those trained for the ensemble below, validation selects "
+                             f"{name(s, best['cnn'])} ({pct(m[best['cnn']]['test_accuracy'])}); we call it the "
+                             "selected CNN.")}
 
 
 def _design(s, vs, *_):
@@ -336,8 +336,21 @@ def ensemble_facts(summary: dict, probs: dict, y_test) -> dict[str, str]:
     _, tests = ensemble_rows(summary, probs, y_test)
     rival = summary["extra"]["mcnemar_student_vs_hand_designed"]["rival"]
     student = claims.compare("cnn_student", rival, probs, y_test)
-    return {**error_overlap(summary, probs, y_test, rival), "ens_vs_member": tests["by_val"].verdict(*ENSEMBLE_WORDS),
-            "ens_vs_best_on_test": tests["by_test"].verdict(*ENSEMBLE_WORDS),
+    extra = summary["extra"]
+    by_val, by_test = (extra[f"mcnemar_ensemble_vs_{k}"]["single"] for k in ("single", "best_member_on_test"))
+    on_val, on_test = (tests[k].verdict(*ENSEMBLE_WORDS) for k in ("by_val", "by_test"))
+    models, other = summary["models"], tests["other"]
+    chosen, everything = models["cnn_ensemble_chosen"], models["cnn_ensemble"]
+    minutes_share = chosen["member_train_seconds"] / everything["member_train_seconds"]
+    lesson = (f" Voting together, the {in_words(len(chosen['members']))} CNNs chosen on validation are "
+              f"{other.verdict(*ENSEMBLE_WORDS)} all {len(everything['members'])} members "
+              f"({claims.format_p(other.p_value)}; {other.only_b_correct} vs {other.only_a_correct}) at "
+              f"{pct(minutes_share, 0)} of their training time."
+              if summary["best"]["ensemble"] == "cnn_ensemble_chosen" else "")
+    return {**error_overlap(summary, probs, y_test, rival), "ens_vs_best_on_test": on_test, "ens_lesson": lesson,
+            "ens_vs_members": (f"{on_val} its member chosen on validation, also its member best on the test set"
+                               if by_val == by_test else f"{on_val} its member chosen on validation and {on_test} its "
+                               "member best on the test set itself"),
             "hard_vs_soft": tests["hard"].verdict(), "student_vs_hand": student.verdict(),
             "student_evidence": student.evidence()}
 

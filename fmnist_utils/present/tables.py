@@ -175,10 +175,10 @@ BEST = "best:"  # in references.csv's "ours": the model the results chose, e.g. 
 
 
 def reproduction_rows(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
-    """Every published number of the source reports next to ours for the same experiment (report 001 published
-    validation accuracies: those rows compare validation) and what differs."""
+    """Every published number of the source reports that we reproduced next to ours for the same experiment (report
+    001 published validation accuracies: those rows compare validation) and what differs."""
     rows = {}
-    for _, r in refs.iterrows():
+    for _, r in refs[refs["ours"] != ""].iterrows():
         ours_id = summary["best"][r["ours"][len(BEST):]] if r["ours"].startswith(BEST) else r["ours"]
         ours = summary["models"].get(ours_id) if ours_id else None
         mine = ours["test_accuracy" if r["metric"] == "test" else "val_accuracy"] if ours else None
