@@ -62,7 +62,8 @@ def test_the_ensemble_facts_and_table_hold_for_every_shape(shape):
     words = facts.ensemble_facts(summary, probs, y) | facts._ensemble(summary)
     assert words["ens_all_size"] == len(members) and words["ens_chosen_size"] == len(chosen)
     assert words["ens_other_candidates"] == len(SPECS) - len(members)
-    assert words["ens_published"] == ("all the members" if published == "cnn_ensemble" else "the two it keeps")
+    assert words["ens_published"] == ("the vote of all the members to theirs" if published == "cnn_ensemble"
+                                      else "their vote to that of all the members")
     if len(ensemble) == 1:  # the vote of one member is that member: no discordant image
         assert tests["by_val"].only_a_correct == tests["by_val"].only_b_correct == 0
 

@@ -105,7 +105,8 @@ def _overview(s, vs, profile):
         "all_train_images": f"{sizes['train'] + sizes['val']:,}", "train_images": f"{sizes['train']:,}",
         "val_images": f"{sizes['val']:,}", "class_train_images": f"{per_class['train'][0] + per_class['val'][0]:,}",
         "class_test_images": f"{per_class['test'][0]:,}",
-        "bf16_speed": (f", which trains {bench['precision_speedup']:.1f} times as fast as float32 on this CPU "
+        "bf16_speed": (f", which trains {bench['precision_speedup']:.1f} times as fast as float32 on a CPU with "
+                       "bfloat16 instructions "
                        "(Section 5)" if bench else ""),
         "tune_max_epochs": extra["tuning"]["mlp"]["max_epochs"],
         "tune_images": f"{extra['tuning']['mlp']['search_images']:,}", "alpha": claims.ALPHA}
@@ -239,8 +240,8 @@ def _ensemble(s, *_):
                              "alone)" if shown else ""),
             "ens_chosen_residual": f", {in_words(kept) if kept else 'none'} of them ResNet-BN" if shown else "",
             "ens_chosen_size": len(chosen["members"]),
-            "ens_published": ("all the members" if s["best"]["ensemble"] == "cnn_ensemble"
-                              else f"the {in_words(len(chosen['members']))} it keeps"),
+            "ens_published": ("the vote of all the members to theirs" if s["best"]["ensemble"] == "cnn_ensemble"
+                              else "their vote to that of all the members"),
             "ens_ece": f"{ens['test_ece']:.4f}",
             "member_ece": f"{m[extra['mcnemar_ensemble_vs_single']['single']]['test_ece']:.4f}",
             "student_share": "half" if share == 0.5 else pct(share, 0),
@@ -302,7 +303,7 @@ def _discussion(s, vs, profile):
     upper, shirt = extra["upper_body_confusions"], extra["ensemble_per_class"]["Shirt"]
     gaps = [e["val_accuracy"] - e["test_accuracy"] for e in m.values()]
     return {
-        "compute": (f"the CPU trains {network(m[bench['cnn']]['spec']) if bench['cnn'] in m else 'our CNN'} at "
+        "compute": (f"a {bench['cpu']} trains {network(m[bench['cnn']]['spec']) if bench['cnn'] in m else 'a CNN'} at "
                     f"{bench['images_per_s']:,.0f} images a second in {bench['precision']} "
                     f"({bench['precision_speedup']:.2f} times its float32 speed)" if bench else "the CPU is slow"),
         "bench_speedup": (f" On report 004's two-convolution widths, these ingredients reach {pct(bench['target'], 0)} "
@@ -343,12 +344,12 @@ def ensemble_facts(summary: dict, probs: dict, y_test) -> dict[str, str]:
     chosen, everything = models["cnn_ensemble_chosen"], models["cnn_ensemble"]
     minutes_share = chosen["member_train_seconds"] / everything["member_train_seconds"]
     lesson = (f" Voting together, the {in_words(len(chosen['members']))} CNNs chosen on validation are "
-              f"{other.verdict(*ENSEMBLE_WORDS)} all {len(everything['members'])} members "
+              f"{other.verdict(*ENSEMBLE_WORDS)} the vote of all {len(everything['members'])} members "
               f"({claims.format_p(other.p_value)}; {other.only_b_correct} vs {other.only_a_correct}) at "
               f"{pct(minutes_share, 0)} of their training time."
               if summary["best"]["ensemble"] == "cnn_ensemble_chosen" else "")
     return {**error_overlap(summary, probs, y_test, rival), "ens_vs_best_on_test": on_test, "ens_lesson": lesson,
-            "ens_vs_members": (f"{on_val} its member chosen on validation, also its member best on the test set"
+            "ens_vs_members": (f"{on_val} its member chosen on validation, which is its best on the test set too"
                                if by_val == by_test else f"{on_val} its member chosen on validation and {on_test} its "
                                "member best on the test set itself"),
             "hard_vs_soft": tests["hard"].verdict(), "student_vs_hand": student.verdict(),

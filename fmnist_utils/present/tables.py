@@ -321,7 +321,9 @@ def bench_facts(results_dir: Path) -> dict | None:
     fast = tp.get("cnn_images_per_s_precision", tp["cnn_images_per_s"])
     return {"images_per_s": fast, "precision": tp.get("cnn_precision", "float32").replace("mixed_", ""),
             "precision_speedup": fast / tp["cnn_images_per_s"], "target": bench["target_accuracy"],
-            "speedup": bench.get("speedup"), "cnn": tp.get("cnn")}
+            "speedup": bench.get("speedup"), "cnn": tp.get("cnn"),
+            "cpu": f"{bench['hardware']['cores']}-core "  # 'Intel(R) Xeon(R) Processor' → '2-core Intel Xeon'
+                   + " ".join(w for w in bench["hardware"]["cpu"].replace("(R)", "").split() if w != "Processor")}
 
 
 def significant_steps(records: list[dict], key: str = "val") -> list[dict]:
