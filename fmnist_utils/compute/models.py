@@ -163,8 +163,8 @@ def residual_bn(widths: Sequence[int] = (32, 64, 128), dropout: float = 0.3, aug
     differ more from CNN-5's than a second seed's do.
 
     Two convs at full resolution (the first without BatchNorm, see :func:`conv_bn`); then, per further width,
-    2×2 max-pool, a conv that widens, and a residual block of two convs (He et al., 2016). About as fast as
-    CNN-5 on a CPU (its 7×7×128 maps are averaged, not flattened into a dense layer).
+    2×2 max-pool, a conv that widens, and a residual block of two convs (He et al., 2016). Trained with shifts and
+    erasing for 30 epochs it took ~2,300 s in bfloat16 on a 2-core AMD EPYC, about twice CNN-5's time.
     """
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = _maybe_augment(inputs, augment)

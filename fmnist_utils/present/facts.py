@@ -236,9 +236,10 @@ def _ensemble(s, *_):
     return {"ens_all_size": len(everything["members"]), "ens_designs": design_copies(s, everything["members"]),
             "ens_other_candidates": len(extra["ensemble_candidates"]) - len(everything["members"]) - len(residual),
             "ens_residual": (f", and {in_words(len(residual))} copies of a residual network with global average "
-                             f"pooling (ResNet-BN), trained with shifts and erasing ({pct(accs[0])}–{pct(accs[-1])} "
-                             "alone)" if shown else ""),
-            "ens_chosen_residual": f", {in_words(kept) if kept else 'none'} of them ResNet-BN" if shown else "",
+                             f"pooling ({MEMBER_DESIGNS['residual']}), trained with shifts and erasing "
+                             f"({pct(accs[0])}–{pct(accs[-1])} alone)" if shown else ""),
+            "ens_chosen_residual": (f", {in_words(kept) if kept else 'none'} of them {MEMBER_DESIGNS['residual']}"
+                                    if shown else ""),
             "ens_chosen_size": len(chosen["members"]),
             "ens_published": ("the vote of all the members to theirs" if s["best"]["ensemble"] == "cnn_ensemble"
                               else "their vote to that of all the members"),
@@ -371,5 +372,6 @@ def error_overlap(summary: dict, probs: dict, y_test, hand: str) -> dict[str, st
     design = network(summary["models"][hand]["spec"])
     words = f"two copies of {design} share {shared(hand, seed)} of their test errors" if seed else ""
     if seed and residual:
-        words += f", a copy of ResNet-BN and one of {design} {shared(hand, residual)}"
+        other = network(summary["models"][residual]["spec"])
+        words += f", a copy of {other} and one of {design} {shared(hand, residual)}"
     return {"ens_error_overlap": f"Seeds of one design err together: {words}." if words else ""}
