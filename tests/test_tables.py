@@ -114,10 +114,6 @@ def test_recipes_table_lists_each_recipe_once_with_the_values_its_models_use():
     assert table.loc["Source reports' recipe", "augmentation"] == "none"
 
 
-def test_stopped_early_names_the_runs_early_stopping_ended():
-    assert tables.stopped_early(_summary(), ["mlp_128_relu", "mlp_128_tanh", "cnn_final"]) == ["mlp_128_relu"]
-
-
 def test_reproduction_rows_compare_the_same_metric():
     import pandas as pd
 

@@ -42,7 +42,7 @@ MODEL_NAMES = {
     "lite0_frozen": "EfficientNet-Lite0, frozen",
     "lite0_finetuned": "EfficientNet-Lite0, top fine-tuned",
     "mlp_init_he": "MLP 256, He init",
-    "mlp_init_glorot": "MLP 256, Glorot init",
+    "mlp_init_glorot": "MLP 256, Glorot init, Adam",
     "mlp_init_poor": "MLP 256, N(0, 1) init",
     "mlp_sgd": "MLP 256, SGD",
     "mlp_rmsprop": "MLP 256, RMSprop",

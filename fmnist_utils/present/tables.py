@@ -137,13 +137,6 @@ def _natural(text: str):
         return (1, 0.0, text)
 
 
-def stopped_early(summary: dict, ids) -> list[str]:
-    """The models among ``ids`` that early stopping ended before their last epoch."""
-    models = summary["models"]
-    return [i for i in ids if models[i]["spec"]["train"].get("patience") is not None
-            and models[i]["epochs"] < models[i]["spec"]["train"]["epochs"]]
-
-
 def ingredient(step: str) -> str:
     """An ablation step in words: '+ a longer schedule for cnn_recipe_deep' → '+ a longer schedule for CNN-5'."""
     from .names import display_name
@@ -213,7 +206,7 @@ def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
 
 def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dict]:
     """The published ensemble against single networks (the member chosen on validation, the member best on the test
-    set, the distilled student), against the other ensemble of notebook 05 and against a majority vote of its own
+    set: one row when they are one network; the distilled student), against the other ensemble of notebook 05 and against a majority vote of its own
     members: members, training minutes, accuracies and McNemar's test of each row against the published soft vote.
     Returns the table and the comparisons by row."""
     from ..compute.ensemble import hard_vote
@@ -236,8 +229,12 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
         chosen = " chosen on validation" if entry_id == "cnn_ensemble_chosen" else ", all members"
         return f"soft vote of {len(entry['members'])} CNNs{chosen}"
 
-    rows = {f"member chosen on validation ({name(summary, by_val)})": ("by_val", 1, minutes([by_val]), by_val),
-            f"member best on test ({name(summary, by_test)})": ("by_test", 1, minutes([by_test]), by_test),
+    singles = ({f"member chosen on validation and best on test ({name(summary, by_val)})": ("by_val", 1,
+                                                                                           minutes([by_val]), by_val)}
+               if by_val == by_test else
+               {f"member chosen on validation ({name(summary, by_val)})": ("by_val", 1, minutes([by_val]), by_val),
+                f"member best on test ({name(summary, by_test)})": ("by_test", 1, minutes([by_test]), by_test)})
+    rows = {**singles,
             name(summary, "cnn_student"): ("student", 1, minutes(["cnn_student"]), "cnn_student"),
             ensemble_label(other, other_id): ("other", len(other["members"]), minutes(other["members"]), other_id),
             f"{ensemble_label(ens, ens_id)} (published)": ("soft", len(ens["members"]), minutes(ens["members"]),
