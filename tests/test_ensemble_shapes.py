@@ -57,7 +57,8 @@ def test_the_ensemble_facts_and_table_hold_for_every_shape(shape):
     table, tests = tables.ensemble_rows(summary, probs, y)
     ensemble = summary["models"][published]["members"]
     other = chosen if published == "cnn_ensemble" else members
-    by_val, by_test = (summary["extra"][f"mcnemar_ensemble_vs_{k}"]["single"] for k in ("single", "best_member_on_test"))
+    by_val, by_test = (summary["extra"][f"mcnemar_ensemble_vs_{k}"]["single"]
+                       for k in ("single", "best_member_on_test"))
     singles = [1] if by_val == by_test else [1, 1]  # one row when one network is both
     assert list(table["members"]) == singles + [1, len(other), len(ensemble), len(ensemble)]
     assert set(tests) == {"by_val", "by_test", "student", "other", "hard"}

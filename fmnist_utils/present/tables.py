@@ -206,9 +206,9 @@ def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
 
 def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dict]:
     """The published ensemble against single networks (the member chosen on validation, the member best on the test
-    set: one row when they are one network; the distilled student), against the other ensemble of notebook 05 and against a majority vote of its own
-    members: members, training minutes, accuracies and McNemar's test of each row against the published soft vote.
-    Returns the table and the comparisons by row."""
+    set: one row when they are one network; the distilled student), against the other ensemble of notebook 05 and
+    against a majority vote of its own members: members, training minutes, accuracies and McNemar's test of each
+    row against the published soft vote. Returns the table and the comparisons by row."""
     from ..compute.ensemble import hard_vote
     from .claims import compare, format_p
 
