@@ -192,7 +192,7 @@ def test_overfitting_table_takes_medians_per_family_and_recipe_from_the_historie
     assert list(table.index) == ["CNNs, our recipe", "MLPs, source reports' recipe"]  # the baseline is no family
     assert table.loc["CNNs, our recipe", "gap (points)"] == "+2.00"
     assert table.loc["MLPs, source reports' recipe", "gap (points)"] == "-2.00"  # dropout on while training counts
-    assert table["val. loss lowest before the end"].tolist() == ["0 of 1", "1 of 1"]
+    assert table["val. loss lowest earlier"].tolist() == ["0 of 1", "1 of 1"]
 
 
 def test_per_class_table_scores_both_models_and_names_the_commonest_mistake():

@@ -142,7 +142,8 @@ def _cnns(s, vs, *_):
     shirts = [ingredient(r["ingredient"]).removeprefix("+ ") for r in significant_steps(ladder, "shirt")]
     preferred = results.best_of({name: m[name] for name in seeds})
     return {"two_vs_one": two_vs_one.verdict(), "two_vs_one_evidence": two_vs_one.evidence(),
-            "two_vs_mlp": two_vs_mlp.verdict(), "flips_effect": flips.effect(), "flips_evidence": flips.evidence(),
+            "two_vs_mlp": two_vs_mlp.verdict(), "two_vs_mlp_evidence": two_vs_mlp.evidence(),
+            "flips_effect": flips.effect(), "flips_evidence": flips.evidence(),
             "cnn2_epochs": m["cnn_recipe"]["epochs"],
             "cnn2_vs_lenet": stage3["lenet_bn"].verdict(),
             "cnn2_vs_cnn5_short": stage3["vgg_bn_deep"].verdict(),
@@ -265,9 +266,9 @@ def _overfitting(s, *_):
     below = [g.replace(", our", " with our").replace(", source", " with the source") for g in fit.index
              if fit.loc[g, "gap (points)"].startswith("-")]
     return {"fit_mlp_source_gap": cell(mlp, "gap (points)").lstrip("+"),
-            "fit_mlp_source_early": cell(mlp, "val. loss lowest before the end"),
+            "fit_mlp_source_early": cell(mlp, "val. loss lowest earlier"),
             "fit_cnn_ours_gap": cell(cnn, "gap (points)").lstrip("+"),
-            "fit_cnn_ours_early": cell(cnn, "val. loss lowest before the end"),
+            "fit_cnn_ours_early": cell(cnn, "val. loss lowest earlier"),
             "fit_below": f"; it even sits below validation accuracy for {listing(below)}" if below else ""}
 
 

@@ -119,7 +119,7 @@ def recipes_table(summary: dict) -> pd.DataFrame:
         aug = augmentation(spec["hparams"])
         values = {"optimiser, learning rate": [optimizer], "schedule": [schedule],
                   "epochs": [str(train["epochs"])], "batch": [str(train["batch_size"])],
-                  "augmentation": [] if aug == "no augmentation" else aug.replace(" and ", ", ").split(", "),
+                  "augmentation": ["none"] if aug == "no augmentation" else aug.replace(" and ", ", ").split(", "),
                   "also": extras}
         row = rows.setdefault(recipe_name(spec), {k: set() for k in values})
         for k, v in values.items():
@@ -275,7 +275,7 @@ def overfitting_table(summary: dict) -> pd.DataFrame:
         rows[group] = {"models": len(frame), "train acc.": pct(med["train acc."]), "val. acc.": pct(med["val. acc."]),
                        "gap (points)": f"{100 * (med['train acc.'] - med['val. acc.']):+.2f}",
                        "train loss": f"{med['train loss']:.3f}", "val. loss": f"{med['val. loss']:.3f}",
-                       "val. loss lowest before the end": f"{int(frame['early'].sum())} of {len(frame)}"}
+                       "val. loss lowest earlier": f"{int(frame['early'].sum())} of {len(frame)}"}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
