@@ -116,7 +116,7 @@ def _profiles() -> dict[str, Profile]:
             tuner_iterations=1,
             ensemble_size=15,  # report 003's ensemble size
             ensemble_second_design=5,
-            ensemble_residual=2,
+            ensemble_residual=4,
             bootstrap_samples=2000,
             figures_dir=ROOT / "figures",
             results_dir=ROOT / "results" / "full",

@@ -184,20 +184,20 @@ def reproduction_rows(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-STEP_TITLES = {"01_eda": "Data exploration", "02_mlp_baselines": "MLPs", "03_cnn_stages": "CNNs",
-               "04_hyperband_tuning": "Hyperband tuning", "05_ensemble": "Ensemble",
-               "06_transfer_learning": "Transfer learning", "07_design_choices": "Design choices"}
+STEP_TITLES = {"01_eda": "Data", "02_mlp_baselines": "MLPs", "03_cnn_stages": "CNNs",
+               "04_hyperband_tuning": "Hyperband", "05_ensemble": "Ensemble", "06_transfer_learning": "Transfer",
+               "07_design_choices": "Design"}
 
 
 def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
-    """Each step's measured time (its latest run that trained every model it records) and the CPU it ran on (where
-    that run recorded none, the CPU of the step's latest run)."""
+    """Each step's measured time (its latest run that trained every model it records; ``*``: estimated) and the CPU it
+    ran on (where that run recorded none, the CPU of the step's latest run)."""
     from ..results import load_step
 
     def cpu(step: str, cold: dict) -> str:
         return cold.get("cpu") or load_step(results_dir, step).get("hardware", {}).get("cpu", "")
     rows = {STEP_TITLES[step]: {"minutes": f"{run['training_run']['seconds'] / 60:.1f}"
-                                           + (" (estimated)" if run["training_run"].get("estimated") else ""),
+                                           + ("*" if run["training_run"].get("estimated") else ""),
                                      "models trained": run["training_run"]["models_trained"],
                                      "CPU": cpu(step, run["training_run"])}
             for step, run in sorted(summary["notebooks"].items())}
