@@ -43,6 +43,12 @@ def test_points_on_top_of_each_other_share_one_label():
     plt.close(fig)
 
 
+def test_copies_of_one_design_at_one_place_share_a_short_label():
+    assert plots.shared_label(["ResNet-BN, copy 2", "ResNet-BN, copy 4"]) == "ResNet-BN, copies 2, 4"
+    assert plots.shared_label(["ResNet-BN, copy 2", "CNN-5, copy 3"]) == "ResNet-BN, copy 2; CNN-5, copy 3"
+    assert plots.shared_label(["Tuned CNN", "Student CNN-5"]) == "Tuned CNN; Student CNN-5"
+
+
 def test_frontier_draws_each_reference_accuracy_as_a_labelled_line():
     singles = pd.DataFrame({"minutes": [5.0, 9.0], "accuracy": [0.935, 0.94]}, index=["a", "b"])
     growth = pd.DataFrame({"train_minutes": [9.0, 14.0], "test_accuracy": [0.94, 0.944]})

@@ -6,6 +6,7 @@ Plotting never trains or evaluates anything, so restyling a figure is cheap.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import matplotlib
@@ -254,7 +255,7 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
 
     placed, texts = [], []
     for group in groups:
-        xy, name = xys[group[0]], "; ".join(str(names[i]) for i in group)
+        xy, name = xys[group[0]], shared_label([str(names[i]) for i in group])
         others = np.delete(points, group, axis=0)
         obstacles = np.concatenate([others, *on_lines])
         best = None
@@ -277,6 +278,14 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
         placed.append(best[2])
         texts.append(best[1])
     return texts
+
+
+def shared_label(names: list[str]) -> str:
+    """One label for points at one place: 'a; b', or 'ResNet-BN, copies 2, 3' for copies of one design."""
+    copies = [re.fullmatch(r"(.+), copy (\d+)", n) for n in names]
+    if len(names) > 1 and all(copies) and len({c[1] for c in copies}) == 1:
+        return f"{copies[0][1]}, copies {', '.join(c[2] for c in copies)}"
+    return "; ".join(names)
 
 
 def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_accuracy", budget: str = "epochs"):
