@@ -104,9 +104,9 @@ def _overview(s, vs, profile):
         "all_train_images": f"{sizes['train'] + sizes['val']:,}", "train_images": f"{sizes['train']:,}",
         "val_images": f"{sizes['val']:,}", "class_train_images": f"{per_class['train'][0] + per_class['val'][0]:,}",
         "class_test_images": f"{per_class['test'][0]:,}",
-        "bf16_speed": (f", which trains {bench['precision_speedup']:.1f} times as fast as float32 on a CPU with "
-                       "bfloat16 instructions "
-                       "(Section 5)" if bench else ""),
+        "bf16_speed": ("" if not bench else f", which trains {bench['precision_speedup']:.1f} times as fast as "
+                       "float32 on a CPU with bfloat16 instructions (Section 5)" if bench["precision_speedup"] >= 1.1
+                       else ", although on the CPU of Section 5 it trains no faster than float32"),
         "tune_max_epochs": extra["tuning"]["mlp"]["max_epochs"],
         "tune_images": f"{extra['tuning']['mlp']['search_images']:,}", "alpha": claims.ALPHA}
 
@@ -329,7 +329,7 @@ def ensemble_facts(summary: dict, probs: dict, y_test) -> dict[str, str]:
     chosen, everything = models["cnn_ensemble_chosen"], models["cnn_ensemble"]
     minutes_share = chosen["member_train_seconds"] / everything["member_train_seconds"]
     lesson = (f" Voting together, the {in_words(len(chosen['members']))} CNNs chosen on validation are "
-              f"{other.verdict(*ENSEMBLE_WORDS)} the vote of all {len(everything['members'])} members "
+              f"{other.verdict(*ENSEMBLE_WORDS)} the full ensemble of {len(everything['members'])} "
               f"({claims.format_p(other.p_value)}; {other.only_b_correct} vs {other.only_a_correct}) at "
               f"{pct(minutes_share, 0)} of their training time."
               if summary["best"]["ensemble"] == "cnn_ensemble_chosen" else "")

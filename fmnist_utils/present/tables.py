@@ -237,7 +237,7 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
     rows = {**singles,
             name(summary, "cnn_student"): ("student", 1, minutes(["cnn_student"]), "cnn_student"),
             ensemble_label(other, other_id): ("other", len(other["members"]), minutes(other["members"]), other_id),
-            f"{ensemble_label(ens, ens_id)} (published)": ("soft", len(ens["members"]), minutes(ens["members"]),
+            f"{ensemble_label(ens, ens_id)} (reported)": ("soft", len(ens["members"]), minutes(ens["members"]),
                                                            ens_id),
             f"majority vote of the same {len(ens['members'])}": ("hard", len(ens["members"]), minutes(ens["members"]),
                                                                  None)}
