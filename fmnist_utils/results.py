@@ -1,11 +1,6 @@
-"""The results files: one per step (notebook), merged for readers.
-
-Notebook ``NN_name`` writes only ``<results dir>/NN_name.json`` (its models' metrics and specs, training
-histories, notebook-level results, run times, and the digest of its inputs) and ``NN_name_probs.npz``
-(float16 test-set probabilities of its models). No step rewrites another step's file. Readers (the
-report, figures, verify, bench, later notebooks) use :func:`load_summary`, which merges the steps and
-decides the best model of each family in one place (:func:`best_models`: highest validation accuracy).
-Every write replaces its file atomically, so an interrupted notebook never leaves a half-written file.
+"""The results files: per step ``NN_name.json`` (metrics, specs, histories, extras, run times, input digests) and
+``NN_name_probs.npz`` (float16 test probabilities), each written only by its step, atomically. Readers use
+:func:`load_summary`, which merges them and picks each family's best model in one place (:func:`best_models`).
 """
 
 from __future__ import annotations
@@ -28,10 +23,6 @@ FAMILIES = ("baseline", "mlp", "cnn", "ensemble")
 
 def step_path(results_dir: str | Path, notebook: str) -> Path:
     return Path(results_dir) / f"{notebook}.json"
-
-
-def empty_step(profile_name: str, notebook: str) -> dict:
-    return {"profile": profile_name, "notebook": notebook, "models": {}, "histories": {}, "extra": {}}
 
 
 class UnreadableResults(ValueError):
@@ -66,7 +57,7 @@ def load_step(results_dir: str | Path, notebook: str, profile_name: str | None =
     cannot be read, whichever step reads it."""
     path = step_path(results_dir, notebook)
     if not path.is_file():
-        return empty_step(profile_name, notebook)
+        return {"profile": profile_name, "notebook": notebook, "models": {}, "histories": {}, "extra": {}}
     step, problem = read_step(results_dir, notebook)
     if problem:
         raise UnreadableResults(f"{problem}; {rerun(notebook, profile_name or profile_of(results_dir))} "
@@ -134,7 +125,6 @@ def best_of(models: dict) -> str:
 
 
 def best_models(models: dict) -> dict:
-    """The best model of each family, by :func:`best_of`."""
     families = {}
     for name, entry in models.items():
         families.setdefault(entry["family"], {})[name] = entry
@@ -172,7 +162,6 @@ def probs_path(results_dir: str | Path, notebook: str) -> Path:
 
 
 def load_probs(results_dir: str | Path) -> dict[str, np.ndarray]:
-    """Every step's stored test-set probabilities, by model name."""
     probs = {}
     for path in sorted(Path(results_dir).glob(f"[0-9][0-9]_*{PROBS_SUFFIX}")):
         with np.load(path) as npz:

@@ -7,40 +7,31 @@ from fmnist_utils.compute.data import DataError
 from .conftest import idx_bytes, write_gz
 
 
-def test_parse_idx_labels_roundtrip():
-    labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
-    out = data.parse_idx(idx_bytes(labels), expected_magic=2049, expected_shape=(5,))
-    assert out.dtype == np.uint8 and out.tolist() == [3, 1, 4, 1, 5]
+def _sha(raw: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw).hexdigest()
 
 
-def test_parse_idx_images_shape():
+def test_a_file_that_matches_its_checksum_is_read_past_its_header(tmp_path):
     images = np.arange(2 * 28 * 28, dtype=np.uint32).astype(np.uint8).reshape(2, 28, 28)
-    out = data.parse_idx(idx_bytes(images), expected_magic=2051)
+    raw = idx_bytes(images)
+    out = data.read_idx_file(write_gz(tmp_path / "images.gz", raw), _sha(raw), (2, 28, 28))
+    assert out.dtype == np.uint8
     np.testing.assert_array_equal(out, images)
 
 
-def test_wrong_magic_names_file():
-    raw = bytearray(idx_bytes(np.zeros(4, np.uint8)))
-    raw[2] = 0x09  # not the unsigned-byte type
-    with pytest.raises(DataError, match="labels.idx.*magic"):
-        data.parse_idx(bytes(raw), source="labels.idx")
-
-
 def test_truncated_data_names_file(tmp_path):
-    path = write_gz(tmp_path / "train-labels-idx1-ubyte.gz", idx_bytes(np.zeros(10, np.uint8))[:-3])
-    with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz.*truncated"):
-        data.read_idx_file(path, expected_magic=2049)
-
-
-def test_wrong_dimensions_rejected():
-    with pytest.raises(DataError, match="dimensions"):
-        data.parse_idx(idx_bytes(np.zeros(10, np.uint8)), source="x", expected_shape=(60000,))
+    raw = idx_bytes(np.zeros(10, np.uint8))
+    path = write_gz(tmp_path / "train-labels-idx1-ubyte.gz", raw[:-3])
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz.*SHA-256.*truncated"):
+        data.read_idx_file(path, _sha(raw), (10,))
 
 
 def test_bad_checksum_names_file_and_fix(tmp_path):
     path = write_gz(tmp_path / "t10k-labels-idx1-ubyte.gz", idx_bytes(np.zeros(10, np.uint8)))
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz.*SHA-256") as err:
-        data.read_idx_file(path, expected_sha256="0" * 64)
+        data.read_idx_file(path, "0" * 64, (10,))
     assert "apt-get install dataset-fashion-mnist" in str(err.value)
 
 
@@ -50,12 +41,12 @@ def test_corrupt_gzip_names_file(tmp_path):
     bad = tmp_path / "train-images-idx3-ubyte.gz"
     bad.write_bytes(good.read_bytes()[:40])  # cut mid-stream
     with pytest.raises(DataError, match="train-images-idx3-ubyte.gz"):
-        data.read_idx_file(bad)
+        data.read_idx_file(bad, "0" * 64, (1000,))
 
 
 def test_missing_file_names_file(tmp_path):
     with pytest.raises(DataError, match="nothere.gz: file not found"):
-        data.read_idx_file(tmp_path / "nothere.gz")
+        data.read_idx_file(tmp_path / "nothere.gz", "0" * 64, (1,))
 
 
 def test_env_dir_searched_first(tmp_path, monkeypatch):

@@ -104,6 +104,7 @@ def test_the_student_keeps_its_designs_network_and_recipe_and_learns_from_every_
     members = [SimpleNamespace(train=SimpleNamespace(key=k)) for k in ("k1", "k2")]
     student = ensemble.student_spec(design, members, seed=7)
     assert student.train.teachers == ("k1", "k2") and student.train.distill == ensemble.DISTILL
+    assert student.train.temperature == ensemble.TEMPERATURE
     assert student.replace(seed=1, train=design.train) == design, "only the seed and the targets differ"
 
 

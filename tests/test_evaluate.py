@@ -90,3 +90,18 @@ def test_confusions_among_upper_body_classes():
     out = evaluate.confusions_among(y, pred, ["T-shirt/top", "Shirt"])
     assert out["errors_total"] == 4 and out["errors_within"] == 3
     assert out["matrix"] == [[10, 0], [3, 7]]
+
+
+def test_flip_averaging_mirrors_flattened_images_as_it_mirrors_images():
+    class LeftHalfBrightness:  # a "model" whose output depends on which side of the garment is bright
+        def predict(self, x, batch_size, verbose):
+            left = x.reshape(len(x), 28, 28)[:, :, :14].mean(axis=(1, 2))
+            return np.stack([left, 1 - left], axis=1)
+
+    images = np.random.default_rng(0).random((5, 28, 28, 1)).astype(np.float32)
+    as_images = evaluate.predict_proba(LeftHalfBrightness(), images, tta_flip=True)
+    flattened = evaluate.predict_proba(LeftHalfBrightness(), images.reshape(5, 784), tta_flip=True)
+    np.testing.assert_allclose(flattened, as_images)
+    assert not np.allclose(as_images, evaluate.predict_proba(LeftHalfBrightness(), images))
+    with pytest.raises(ValueError, match="Test-time flip averaging needs images"):
+        evaluate.predict_proba(LeftHalfBrightness(), images[:, :, :, 0], tta_flip=True)

@@ -46,20 +46,17 @@ def test_listing_joins_with_and():
     assert words.listing(["a", "b", "c"]) == "a, b and c"
 
 
-def test_a_long_table_breaks_across_pages_and_a_short_one_floats(monkeypatch):
+def test_a_table_floats_with_its_caption_and_label_and_escapes_its_cells(monkeypatch):
     import pandas as pd
 
     shown = []
     monkeypatch.setattr(layout, "show", lambda markdown, latex=None: shown.append(latex))
     frame = pd.DataFrame({"layers": ["conv 3×3", "dense_256"]}, index=["cnn_a", "mlp_b"])
-    layout.table(frame, "Every model: 100% of them.", "tab:models", size="scriptsize", long=True)
-    layout.table(frame, "Two models.", "tab:two")
-    long, short = shown
-    assert long.startswith("{\\scriptsize\n\\begin{longtable}") and "\\begin{table}" not in long
-    assert "\\caption{Every model: 100\\% of them.}" in long and "\\label{tab:models}" in long
-    assert "\\endhead" in long and "mlp\\_b" in long and "dense\\_256" in long  # header repeats; cells escaped
-    assert short.startswith("\\begin{table}[htbp]") and "longtable" not in short
-
+    layout.table(frame, "Every model: 100% of them.", "tab:models", size="scriptsize")
+    latex, = shown
+    assert latex.startswith("\\begin{table}[htbp]") and "\\scriptsize" in latex
+    assert "\\caption{Every model: 100\\% of them.}" in latex and "\\label{tab:models}" in latex
+    assert "mlp\\_b" in latex and "dense\\_256" in latex
 
 
 TRAIN = {"epochs": 30, "batch_size": 128, "learning_rate": 1e-3, "schedule": "plateau", "warmup_epochs": 0,

@@ -90,6 +90,14 @@ def test_distillation_targets_mix_the_label_and_the_teachers_probabilities():
     np.testing.assert_array_equal(train.distillation_targets(np.array([3]), teacher[:1], 0.0)[0], np.eye(10)[3])
 
 
+def test_a_temperature_softens_the_teachers_probabilities_and_keeps_their_order():
+    teacher = np.array([[0.001, 0.009, 0.99] + [0.0] * 7])
+    hot, soft = (train.distillation_targets(np.array([2]), teacher, 1.0, t)[0] for t in (1.0, 3.0))
+    np.testing.assert_allclose([hot.sum(), soft.sum()], 1.0, rtol=1e-6)
+    assert soft[2] < hot[2] and soft[1] > hot[1] > hot[0] and soft[1] > soft[0] and soft[3] == 0.0
+    assert soft[1] / soft[0] == pytest.approx(9 ** (1 / 3), rel=1e-5)
+
+
 def test_a_student_trains_on_its_teachers_probabilities_once_and_is_keyed_by_who_taught(tmp_path, synthetic_splits):
     calls = []
 

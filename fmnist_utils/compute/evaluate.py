@@ -9,18 +9,20 @@ from scipy import stats
 from sklearn import metrics
 
 from .augment import flip_horizontal
-from .data import CLASS_NAMES
+from .data import CLASS_NAMES, IMAGE_SHAPE
 
 ECE_BINS = 15  # equal-width confidence bins of the calibration error and the reliability diagram
 
 
 def predict_proba(model, x: np.ndarray, tta_flip: bool = False, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities; with ``tta_flip`` the mean over the image and its mirror."""
+    """Class probabilities; with ``tta_flip`` the mean over the image and its mirror (images shaped (n, 28, 28, 1),
+    or flattened for an MLP)."""
     probs = model.predict(x, batch_size=batch_size, verbose=0)
     if tta_flip:
-        if x.ndim != 4:
-            raise ValueError("Test-time flip averaging needs images shaped (n, 28, 28, 1).")
-        probs = (probs + model.predict(flip_horizontal(x), batch_size=batch_size, verbose=0)) / 2
+        if x.ndim not in (2, 4):
+            raise ValueError("Test-time flip averaging needs images, shaped (n, 28, 28, 1) or (n, 784).")
+        mirror = flip_horizontal(x) if x.ndim == 4 else flip_horizontal(x.reshape(-1, *IMAGE_SHAPE)).reshape(x.shape)
+        probs = (probs + model.predict(mirror, batch_size=batch_size, verbose=0)) / 2
     return np.asarray(probs, dtype=np.float32)
 
 
@@ -95,7 +97,6 @@ def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: in
 
 
 def summarize(y_true: np.ndarray, probs: np.ndarray, n_boot: int = 2000) -> dict:
-    """Accuracy, its 95% bootstrap CI, loss and ECE of one set of predictions."""
     pred = probs.argmax(axis=1)
     lo, hi = bootstrap_ci(y_true, pred, n_boot=n_boot)
     return {"accuracy": accuracy(y_true, pred), "accuracy_ci95": [lo, hi],
@@ -115,7 +116,6 @@ def most_confident_errors(y_true: np.ndarray, probs: np.ndarray, n: int = 30) ->
 
 
 def confusions_among(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict:
-    """The confusion sub-matrix of ``classes`` and how many of all errors fall inside it."""
     cm = pd.DataFrame(confusion(y_true, y_pred), index=CLASS_NAMES, columns=CLASS_NAMES)
     sub = cm.loc[classes, classes]
     return {"classes": list(classes), "matrix": sub.values.tolist(),

@@ -20,7 +20,6 @@ from .data import IMAGE_SHAPE, NUM_CLASSES
 FLAT_DIM = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 IMAGE_INPUT = (*IMAGE_SHAPE, 1)
 
-
 # Keras' default moving-average momentum (0.99) needs several hundred steps before inference
 # statistics settle: a Hyperband trial of one epoch on a few thousand images then validates at
 # chance level (seen: 10% in the first full-profile search). 0.9 settles within ~50 steps.
@@ -177,8 +176,8 @@ def residual_bn(widths: Sequence[int] = (32, 64, 128), dropout: float = 0.3, aug
     x = layers.Dropout(dropout)(layers.GlobalAveragePooling2D()(x))
     return keras.Model(inputs, _classifier(x), name=name)
 
-
 # ---- The design studies' networks (notebook 07): each differs from its siblings in one choice only. ----
+
 
 DESIGN_HIDDEN = 256
 

@@ -30,22 +30,13 @@ def cpu_flags(cpuinfo: str | None = None) -> set[str]:
 
 
 def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
-    """Whether the CPU advertises bfloat16 instructions."""
     return bool(cpu_flags(cpuinfo) & set(BF16_CPU_FLAGS))
 
 
 def has_gpu() -> bool:
-    import keras
+    import tensorflow as tf  # the only backend installed (jax, torch are not dependencies)
 
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_physical_devices("GPU"))
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return any(d.platform == "gpu" for d in jax.devices())
-    return False
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def resolve(precision: str, cpuinfo: str | None = None, gpu: bool | None = None) -> str:

@@ -35,6 +35,7 @@ class TrainConfig:
     ema: float = 0.0  # > 0: the trained weights are their exponential moving average with this momentum
     optimizer: str = "adam"  # AdamW when weight_decay > 0; "sgd" (Nesterov momentum 0.9) or "rmsprop"
     distill: float = 0.0  # > 0: each target is this much the teachers' probabilities, the rest the one-hot label
+    temperature: float = 1.0  # the teachers' probabilities softened to p^(1/T), renormalised (Hinton et al., 2015)
     teachers: tuple[str, ...] = ()  # the teachers' cache keys: which models taught (their probabilities are not)
 
     def __post_init__(self):
@@ -45,7 +46,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
         # Options added later: at their defaults, left out, so the cache keys of earlier models stay as they were.
-        for name in ("precision", "label_smoothing", "ema", "optimizer", "distill", "teachers"):
+        for name in ("precision", "label_smoothing", "ema", "optimizer", "distill", "temperature", "teachers"):
             if values[name] == _DEFAULTS[name]:
                 del values[name]
         return values
@@ -60,8 +61,6 @@ _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-    """A model to train (from a random initialisation) and evaluate."""
-
     arch: str
     train: TrainConfig
     hparams: Mapping[str, Any] = dataclasses.field(default_factory=dict)

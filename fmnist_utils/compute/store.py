@@ -1,20 +1,10 @@
-"""The model store: every trained model a step's results rest on, kept in the repository, so that a step
-re-executes without training and writes the same bytes on any machine.
+"""The model store (README: Model store): one folder per cache key, ``<store>/<key>/``, in git for the full profile.
 
-One folder per cache key, ``<store>/<key>/`` (``models/full/``; the quick profile's under ``build/quick/models/``;
-a results entry names its folder as ``stored_as``):
-
-- ``model.keras``: the network and its weights, without optimizer state, deflated; a network that computes in
-  bfloat16 keeps its convolution and dense weights as the bfloat16 values every call casts them to, which predicts
-  exactly as before and halves the file;
-- ``predictions.npz``: its validation and test probabilities (float16) as first evaluated. A step reads them
-  back instead of predicting again, so no CPU's rounding moves a recorded number;
-- ``record.json``: name, key, spec, history, training seconds, epochs, parameters, the CPU and precision it
-  trained in, and the SHA-256 of each file above.
-
-:func:`fmnist_utils.compute.train.load_trained` looks in the local training cache, then here; training writes to both,
-the moment a model finishes. A stored file that does not match its SHA-256 is an error that names it: it is
-never silently retrained over.
+``model.keras`` has no optimizer state, deflated; a bfloat16 network keeps its convolution and dense weights as the
+bfloat16 values every call casts them to (the same predictions, half the file). ``predictions.npz`` holds its
+validation and test probabilities (float16) as first evaluated: steps read them back, so no CPU's rounding moves a
+recorded number. ``record.json`` holds the spec, history, timings, the CPU and precision and each file's SHA-256; a
+file that does not match it is an error naming it, never silently retrained over.
 """
 
 from __future__ import annotations
@@ -42,7 +32,6 @@ class StoreCorrupt(ValueError):
 
 
 def of_entry(store_dir: str | Path, entry: dict) -> Path | None:
-    """The folder of a results entry's model (None for an entry recorded before the store existed)."""
     return Path(store_dir) / entry["stored_as"] if entry.get("stored_as") else None
 
 

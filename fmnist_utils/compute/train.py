@@ -128,11 +128,14 @@ def compile_model(model, cfg: TrainConfig, steps_per_epoch: int):
     return model
 
 
-def distillation_targets(labels: np.ndarray, teacher_probs: np.ndarray, weight: float) -> np.ndarray:
-    """A distilled model's targets (Hinton et al., 2015, at temperature 1): ``1 - weight`` of the one-hot label
-    plus ``weight`` of the teachers' probabilities for the same image."""
+def distillation_targets(labels: np.ndarray, teacher_probs: np.ndarray, weight: float,
+                         temperature: float = 1.0) -> np.ndarray:
+    """A distilled model's targets (Hinton et al., 2015): ``1 - weight`` of the one-hot label plus ``weight`` of the
+    teachers' probabilities for the same image at ``temperature`` (on training images they are nearly one-hot; a
+    temperature above 1 brings out which wrong classes the teachers find plausible)."""
     onehot = np.eye(NUM_CLASSES, dtype=np.float32)[np.asarray(labels)]
-    return (1 - weight) * onehot + weight * np.asarray(teacher_probs, np.float32)
+    softened = np.asarray(teacher_probs, np.float64) ** (1 / temperature)
+    return (1 - weight) * onehot + weight * (softened / softened.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose: int = 2,
@@ -159,7 +162,8 @@ def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose
     if cfg.distill:  # probability targets, the validation labels one-hot to match
         if teacher is None:
             raise ValueError(f"{name} is distilled from {len(cfg.teachers)} teachers: pass their probabilities")
-        y_tr, y_val = distillation_targets(y_tr, teacher(), cfg.distill), np.eye(NUM_CLASSES, dtype=np.float32)[y_val]
+        y_tr = distillation_targets(y_tr, teacher(), cfg.distill, cfg.temperature)
+        y_val = np.eye(NUM_CLASSES, dtype=np.float32)[y_val]
     with precision.policy(cfg.precision) as resolved:
         model = build_model(spec.arch, **spec.hparams)
         steps = int(np.ceil(len(y_tr) / cfg.batch_size))

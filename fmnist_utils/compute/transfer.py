@@ -5,16 +5,14 @@ fine-tuned with one, each trained by :func:`fmnist_utils.compute.train.fit` on f
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from . import store
 from .efficientnet import HEAD, efficientnet_lite0, imagenet_classifier, to_network_input
 from .spec import ModelSpec, TrainConfig
 
-if TYPE_CHECKING:
-    import pandas as pd
 # Per profile: input sizes to choose from (on a subset, by validation accuracy within the time budget), the
 # subset that chooses, the full run's extraction budget, and the two heads' epochs.
 SETTINGS = {
@@ -24,14 +22,6 @@ SETTINGS = {
 }
 # The first layer of stage 7: stage 7 and the head are fine-tuned (with stage 6 too, one epoch took 250 s here).
 TOP_FROM = "block15_expand"
-
-
-def feature_model(size: int):
-    """The ImageNet network at ``size`` px, returning the input of the fine-tuned top and the 1,280 pooled features."""
-    import keras
-
-    net = imagenet_classifier((size, size, 3), classes=None)
-    return keras.Model(net.input, [net.get_layer(TOP_FROM).input, net.output])
 
 
 def extract(images: np.ndarray, size: int, cache_dir: Path, batch: int = 256) -> tuple[np.ndarray, np.ndarray, float]:
@@ -47,7 +37,10 @@ def extract(images: np.ndarray, size: int, cache_dir: Path, batch: int = 256) ->
     if path.is_file():
         with np.load(path) as cached:
             return cached["top_input"], cached["features"], float(cached["seconds"])
-    model, start = feature_model(size), time.perf_counter()
+    import keras
+
+    net, start = imagenet_classifier((size, size, 3), classes=None), time.perf_counter()
+    model = keras.Model(net.input, [net.get_layer(TOP_FROM).input, net.output])  # the fine-tuned top's input, features
     chunk = 16 * batch  # resized copies of every image at once would not fit in memory at larger sizes
     parts = [model.predict(to_network_input(images[i:i + chunk], size), verbose=0, batch_size=batch)
              for i in range(0, len(images), chunk)]
@@ -60,7 +53,6 @@ def extract(images: np.ndarray, size: int, cache_dir: Path, batch: int = 256) ->
 
 
 def head(features: int = HEAD, dropout: float = 0.2):
-    """A softmax classifier on the frozen network's pooled features."""
     import keras
     from keras import layers
 
@@ -85,7 +77,6 @@ def top_blocks(size: int, dropout: float = 0.2):
 
 
 def spec(trained: str, size: int, epochs: int, learning_rate: float, seed: int) -> ModelSpec:
-    """A transfer model: ``trained`` "head" (a classifier on the frozen features) or "stage 7 and head"."""
     return ModelSpec("efficientnet_lite0", TrainConfig(epochs, learning_rate=learning_rate, schedule="constant",
                                                        patience=3),
                      {"pretrained": "ImageNet", "input_size": size, "trained": trained}, seed)
@@ -102,8 +93,6 @@ def choose_size(splits: dict, settings: dict, cache_dir: Path, seed: int,
                 store_dir: Path | None = None) -> pd.DataFrame:
     """Each candidate input size on a subset: the head's validation accuracy and the projected minutes to
     extract every image at that size. The chosen size is the most accurate whose projection fits the budget."""
-    import pandas as pd
-
     from .train import fit
 
     n_train, n_val = settings["choose_on"]

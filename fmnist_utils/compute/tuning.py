@@ -1,15 +1,9 @@
 """Hyperband search (keras-tuner) over report 003's MLP space and around our own CNN.
 
-A *space* maps keras-tuner's ``hp`` to a :class:`~fmnist_utils.compute.spec.ModelSpec` (a one-epoch constant
-learning-rate recipe carrying the tuned rate), so the best trial becomes an ordinary model for
-:func:`fmnist_utils.compute.train.fit` (cached, rebuildable) once its training recipe is set.
-The tuner folder lives under the profile's artifacts and is reopened with ``overwrite=False``:
-an interrupted search resumes, and workers of keras-tuner's distributed mode
-(``KERASTUNER_TUNER_ID``/``KERASTUNER_ORACLE_IP``/``KERASTUNER_ORACLE_PORT``) share it.
-
-Command line (one chief and N workers, or alone)::
-
-    python -m fmnist_utils.compute.tuning --space cnn --profile full
+A *space* maps keras-tuner's ``hp`` to a :class:`~fmnist_utils.compute.spec.ModelSpec` (a one-epoch constant-rate
+recipe carrying the tuned rate), so the best trial becomes an ordinary, cached model once its recipe is set. The tuner
+folder is reopened with ``overwrite=False``: a search resumes, and distributed workers share it (README; ``python -m
+fmnist_utils.compute.tuning --space cnn --profile full``).
 """
 
 from __future__ import annotations
@@ -103,18 +97,6 @@ def _score(value) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def tuner_directory(profile: Profile) -> str:
-    """In the model store: a finished search reopens on any machine without training a trial."""
-    return str(profile.store_dir / "tuner")
-
-
-def drop_checkpoints(tuner) -> None:
-    """A finished search needs its trials' scores and hyper-parameters, not their weights (Hyperband resumes a
-    promoted trial from them only while the search runs): dropping them keeps the store small."""
-    for weights in Path(tuner.project_dir).glob("trial_*/checkpoint*"):
-        weights.unlink()
-
-
 def make_tuner(space: str, profile: Profile, seed: int = SEED, directory: str | None = None):
     """A Hyperband tuner whose state lives in ``<store>/tuner/<space>-v<CACHE_VERSION>`` (resumable).
 
@@ -145,7 +127,7 @@ def make_tuner(space: str, profile: Profile, seed: int = SEED, directory: str | 
     return ProgressHyperband(
         make_hypermodel(space), objective="val_accuracy", max_epochs=profile.tuner_max_epochs,
         factor=profile.tuner_factor, hyperband_iterations=profile.tuner_iterations, seed=seed,
-        directory=directory or tuner_directory(profile), project_name=f"{space}-v{CACHE_VERSION}",
+        directory=directory or str(profile.store_dir / "tuner"), project_name=f"{space}-v{CACHE_VERSION}",
         overwrite=False)
 
 
@@ -174,13 +156,16 @@ def run_search(space: str, splits: dict, profile: Profile, seed: int = SEED, ver
         # Hyperband continues a promoted trial from its weights with a fresh optimizer, by design.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         tuner.search(x, y, validation_data=(x_val, y_val), batch_size=128, callbacks=[stop], verbose=verbose)
-    if os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief":  # a worker's search may end before the others'
-        drop_checkpoints(tuner)
+    # A finished search needs its trials' scores and hyper-parameters, not their weights (Hyperband resumes a promoted
+    # trial from them only while the search runs): dropping them keeps the store small. A worker's search may end
+    # before the others'.
+    if os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief":
+        for weights in Path(tuner.project_dir).glob("trial_*/checkpoint*"):
+            weights.unlink()
     return tuner
 
 
 def trials_frame(tuner) -> pd.DataFrame:
-    """Every trial: its hyper-parameters, Hyperband bracket/round, epochs and best val accuracy."""
     rows = []
     for trial in tuner.oracle.trials.values():
         values = dict(trial.hyperparameters.values)

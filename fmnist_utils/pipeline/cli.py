@@ -38,8 +38,6 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     its results are not current with the code (see :func:`step_state`). Each run writes the step's results
     files whole."""
     profile = get_profile(profile_name)
-    if name not in staleness.notebook_names():
-        raise SystemExit(f"No notebook {name!r}; the notebooks are: {', '.join(staleness.notebook_names())}")
     state, why = staleness.step_state(name, profile)
     if if_stale and state == "current":
         print(f"{name}: results current with the code; not rerun")
@@ -69,7 +67,6 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
 
 def quiet() -> None:
     """Silence what is noise in a headless run; warnings that matter still print."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the kernel inherits it: no C++ log noise
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # The kernel listens on 127.0.0.1 only, for this process alone.
     warnings.filterwarnings("ignore", message=".*running over TCP without encryption.*")
@@ -97,7 +94,6 @@ def main(argv=None) -> int:
         return 0
     quiet()
     profile = get_profile(args.profile)
-    profile_name = profile.name
     if args.command == "status":
         try:
             print("\n".join(staleness.status(profile)))
@@ -118,19 +114,19 @@ def main(argv=None) -> int:
         with one_run_at_a_time(profile, what), interrupts_as_exceptions():
             remove_leftovers(profile)
             if args.command == "notebook":
-                run_notebook(args.name, profile_name, args.if_stale)
+                run_notebook(args.name, profile.name, args.if_stale)
             else:
                 from .pdf import build_report
 
-                build_report(profile_name)
+                build_report(profile.name)
     except (Interrupted, KeyboardInterrupt) as exc:
-        return interrupted(what, profile_name, exc.args[0] if isinstance(exc, Interrupted) else "SIGINT")
+        return interrupted(what, profile.name, exc.args[0] if isinstance(exc, Interrupted) else "SIGINT")
     except NotebookFailed as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 1
     except Exception:
         if _RECEIVED:  # a library turned the interruption into another error (a dead kernel, say)
-            return interrupted(what, profile_name, _RECEIVED[-1])
+            return interrupted(what, profile.name, _RECEIVED[-1])
         raise
     return 0
 

@@ -1,11 +1,5 @@
-"""The published best single CNN at work, without training: it is read from the model store.
-
-    make predict IMAGE=shoe.png     # the top-3 classes and their probabilities
-
-A picture is prepared the way Fashion-MNIST's own images were made (Xiao et al. 2017, section 2): edges within 5%
-of the corner colour trimmed, the longer side resized to 28, sharpened (Gaussian, radius and sigma 1), centred on a
-28×28 canvas, negated (when the background is light, as on a product photo) and kept as 8-bit grey.
-"""
+"""``make predict IMAGE=shoe.png``: the published best CNN, read from the model store, on any picture prepared as
+Fashion-MNIST's images were (Xiao et al. 2017, section 2; the steps are in :func:`load_image`)."""
 
 from __future__ import annotations
 
@@ -15,8 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import atomic, results
-from ..compute.data import CLASS_NAMES
-from ..config import PROFILE_NAMES, ROOT, Profile, get_profile
+from ..compute import store
+from ..compute.data import CLASS_NAMES, prepare_splits
+from ..compute.evaluate import predict_proba
+from ..compute.spec import ModelSpec
+from ..compute.train import preprocess
+from ..config import PROFILE_NAMES, ROOT, SEED, Profile, get_profile
+from ..present import plots
 from ..present.names import display_name
 
 SIDE = 28  # Fashion-MNIST's images: 28×28 grey, a light garment on a black background
@@ -79,8 +78,6 @@ def example_photo(x: np.ndarray, y: np.ndarray, target: Path) -> Path:
 
 def best_cnn(profile: Profile):
     """The results' best CNN from the model store, with what :func:`classify` needs to describe it."""
-    from ..compute import store
-
     summary = results.load_summary(profile.results_dir, profile.name)
     name = summary["best"]["cnn"]
     entry = summary["models"][name]
@@ -97,10 +94,6 @@ def record_demo(profile: Profile) -> Path:
     image) and keep the command and what it printed next to the store, with a figure for the report (the PDF build
     trains and predicts nothing)."""
     from PIL import Image
-
-    from ..compute.data import prepare_splits
-    from ..config import SEED
-    from ..present import plots
 
     example = example_photo(*prepare_splits(profile, SEED)["val"], profile.store_dir / "sneaker.png")
     shown = example.relative_to(ROOT)
@@ -122,18 +115,12 @@ def predict(paths: list[str], profile: Profile) -> list[str]:
 
 
 def prepare_and_predict(model, record: dict, path) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """The image as the network sees it, what was done to it, and the network's class probabilities."""
-    from ..compute.evaluate import predict_proba
-    from ..compute.spec import ModelSpec
-    from ..compute.train import preprocess
-
     spec = ModelSpec.from_dict(record["spec"])
     image, done = load_image(path)
     return image, done, predict_proba(model, preprocess(spec.arch, image[None]), spec.tta_flip)[0]
 
 
 def classify(model, record: dict, paths: list) -> list[str]:
-    """:func:`predict`'s lines for ``model``, described by its shipped ``record``."""
     lines = [f"{record['name']} ({record['test_accuracy']:.2%} on the test set)"]
     for path in paths:
         _, done, probs = prepare_and_predict(model, record, path)

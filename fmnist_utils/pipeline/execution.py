@@ -1,9 +1,5 @@
-"""Headless notebook execution with papermill: the kernel, the run's log, a failing cell named by its heading,
-and the leftovers of a killed run.
-
-Every output is written to a temporary file and renamed into place, so a failed or interrupted run never leaves
-a half-written target. Each run logs its cells' output to ``build/<profile>/logs/<notebook>.log``; a notebook
-that raises is kept, executed up to the failing cell, under ``build/<profile>/failed/``.
+"""Headless notebook execution with papermill: the kernel, the run's log (``build/<profile>/logs/``), a failing cell
+named by its heading (its executed copy kept in ``build/<profile>/failed/``), and the leftovers of a killed run.
 """
 
 from __future__ import annotations
@@ -19,19 +15,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
+
 from .. import atomic
 from ..config import ROOT, Profile
 from . import integrity
 
 REPORT_NOTEBOOK = ROOT / "report" / "report.ipynb"
 
-
 KERNEL = "python3"  # the kernel of the interpreter running papermill (the project's venv)
-
 
 # Cells papermill adds: the injected parameters, and the error banner and anchor of a failed run.
 PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
-
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -71,7 +66,6 @@ def relative(path: Path) -> str:
 
 
 def failure_message(executed, source: Path, ename: str, evalue: str, traceback: list[str]) -> str:
-    """Describe the failing cell by its position in ``source`` and the heading above it."""
     cells = [c for c in executed.cells if not PAPERMILL_TAGS & set(c.metadata.get("tags", []))]
     position = next(i for i, c in enumerate(cells, 1)
                     if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
@@ -127,26 +121,21 @@ def execute(source: Path, target: Path, profile: Profile) -> float:
             dead = type(exc).__name__ == "DeadKernelError"  # killed from outside (out of memory, most often)
             if not (dead or isinstance(exc, pm.PapermillExecutionError)):
                 raise
-            kept = profile.failed_dir / source.name
+            kept, rerun = profile.failed_dir / source.name, "pdf" if source == REPORT_NOTEBOOK else source.stem
             kept.parent.mkdir(parents=True, exist_ok=True)
             if dead:  # no cell raised, the process is gone
-                if tmp.exists():
-                    shutil.move(tmp, kept)
-                raise NotebookFailed(
-                    f"{source.name}: the kernel died — out of memory? ({exc})\n"
-                    + (f"Executed copy up to the last finished cell kept in {relative(kept)}; "
-                       if kept.exists() else "")
-                    + f"log in {relative(log)}.\nRerun `make {source.stem} PROFILE={profile.name}` to resume "
-                    "(trained models are cached).") from None
-            import nbformat
+                message, advice = f"{source.name}: the kernel died — out of memory? ({exc})", "to resume"
+            else:
+                import nbformat
 
-            message = failure_message(nbformat.read(tmp, as_version=4), source, exc.ename,
-                                      exc.evalue, exc.traceback)
-            shutil.move(tmp, kept)
-            logging.getLogger(__name__).error(message)
-            rerun = "pdf" if source == REPORT_NOTEBOOK else source.stem
-            raise NotebookFailed(f"{message}\nExecuted copy kept in {relative(kept)}; log in {relative(log)}.\n"
-                                 f"Rerun `make {rerun} PROFILE={profile.name}` after fixing it "
+                message = failure_message(nbformat.read(tmp, as_version=4), source, exc.ename, exc.evalue,
+                                          exc.traceback)
+                logging.getLogger(__name__).error(message)
+                advice = "after fixing it"
+            if tmp.exists():
+                shutil.move(tmp, kept)
+            raise NotebookFailed(f"{message}\n" + (f"Executed copy kept in {relative(kept)}; " if kept.exists() else "")
+                                 + f"log in {relative(log)}.\nRerun `make {rerun} PROFILE={profile.name}` {advice} "
                                  "(trained models are cached).") from None
     (profile.failed_dir / source.name).unlink(missing_ok=True)  # an earlier failure is now fixed
     return time.perf_counter() - start
@@ -179,7 +168,8 @@ def dead_kernel_files() -> list[Path]:
 
     from jupyter_core.paths import jupyter_runtime_dir
 
-    runtime, live = Path(jupyter_runtime_dir()), " ".join(_command_lines())
+    runtime = Path(jupyter_runtime_dir())
+    live = " ".join(" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"]))
     removed, live_sockets = [], set()
     for connection in [*Path(tempfile.gettempdir()).glob("tmp*.json"), *runtime.glob("kernel-*.json")]:
         try:
@@ -217,17 +207,6 @@ def keras_temp_folders(tmp_dir: Path | None = None, idle_seconds: float = 60.0) 
     return removed
 
 
-def _command_lines() -> list[str]:
-    """Every running process's command line (a process may exit while they are read)."""
-    lines = []
-    for path in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            lines.append(path.read_bytes().replace(b"\0", b" ").decode(errors="ignore"))
-        except OSError:
-            continue
-    return lines
-
-
 class Interrupted(BaseException):
     """SIGINT or SIGTERM arrived during a run (a BaseException, like KeyboardInterrupt, so that no
     library's ``except Exception`` swallows it)."""
@@ -258,11 +237,6 @@ def interrupts_as_exceptions() -> Iterator[None]:
 
 def stop_children() -> None:
     """Terminate this process's children (the notebook kernel, which runs in its own session)."""
-    me = os.getpid()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == me:
-                os.kill(int(stat.parent.name), signal.SIGTERM)
-        except (OSError, IndexError, ValueError):
-            continue
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            child.terminate()

@@ -22,7 +22,6 @@ REQUIRED_KEYS = ("models", "inputs", "run")
 
 
 def read_arrays(path: Path) -> tuple[dict[str, tuple] | None, str | None]:
-    """Array names and shapes of a probability file, or None and what is wrong with it."""
     try:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
@@ -44,7 +43,6 @@ def referenced_arrays(record: dict, all_models: set[str]) -> set[str]:
 
 
 def step_problems(results_dir: Path, step: str) -> list[str]:
-    """What makes one step's files unreadable or incomplete (empty when they are whole)."""
     record, problem = read_step(results_dir, step)
     if problem:
         return [problem]
@@ -117,7 +115,6 @@ def move_aside(path: Path) -> Path | None:
 
 
 def set_aside_step(results_dir: Path, step: str) -> list[Path]:
-    """Move a step's results files aside so that its rerun writes them afresh."""
     return [moved for p in (step_path(results_dir, step), probs_path(results_dir, step))
             for moved in [move_aside(p)] if moved]
 

@@ -11,9 +11,11 @@ from pathlib import Path
 from unittest import mock
 
 from .. import atomic, results
+from ..compute.data import load_fashion_mnist
 from ..config import ROOT, Profile, get_profile
 from ..present.facts import fill, report_facts
 from ..present.layout import LATEX_FIGURES
+from ..present.tables import project_metadata
 from . import integrity
 from .execution import REPORT_NOTEBOOK, execute, relative
 
@@ -21,7 +23,6 @@ REPORT_TEMPLATE_DIR = ROOT / "report" / "template"
 
 
 def build_report(profile_name: str) -> Path:
-    """Execute the report notebook, then convert it to PDF (inputs hidden) with our template."""
     from nbconvert import PDFExporter
     from traitlets.config import Config
 
@@ -68,8 +69,6 @@ def build_report(profile_name: str) -> Path:
 
 def text_facts(profile: Profile) -> dict[str, str]:
     """The words of the text's ``{{placeholders}}``, from the results files (the report notebook only lists them)."""
-    from ..compute.data import load_fashion_mnist
-
     summary = results.load_summary(profile.results_dir, profile.name)
     return report_facts(summary, results.load_probs(profile.results_dir), load_fashion_mnist()[1][1], profile)
 
@@ -93,8 +92,6 @@ REPORT_TITLE = "Fashion-MNIST on a CPU: MLPs, CNNs, Hyperband and an ensemble"
 def title_block(profile: Profile) -> dict:
     """The title page's facts: authors and the link to the code (pyproject.toml), and the date of the results (their
     commits are in the results files and `make status`, not in the reader's way)."""
-    from ..present.tables import project_metadata
-
     meta, summary = project_metadata(), results.load_summary(profile.results_dir, profile.name)
     created = dt.datetime.fromisoformat(summary["created"])
     return {"title": REPORT_TITLE, "authors": [{"name": a} for a in meta["authors"]], "code_url": meta["url"],

@@ -4,6 +4,7 @@ and each run's record: its input digests, and the time a cold run of it takes.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import json
@@ -22,7 +23,6 @@ from . import integrity
 # The package's layers (fmnist_utils/<folder>/): a change to a module in these only presents results, so it never
 # makes a step's results stale. Modules at the root and in compute/ compute them.
 PRESENTING = ("present", "pipeline")
-
 
 MAKEFILE = ROOT / "Makefile"
 
@@ -52,8 +52,6 @@ def module_file(module: str) -> Path:
 def imported_modules(source: str, module: str | None = None) -> set[str]:
     """The package modules (``compute.train``) a piece of Python code imports, anywhere in it (function-level
     imports too). ``module``: the module the code is, which relative imports start from (None: a notebook's code)."""
-    import ast
-
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
@@ -92,8 +90,6 @@ def _as_python(cell: str) -> str:
 def code_text(source: str) -> str:
     """Python code as it runs: without comments, docstrings and layout (``ast.unparse`` of the tree), so that
     rewrapping a line, a comment or a docstring never makes hours of results stale."""
-    import ast
-
     tree = ast.parse(_as_python(source))
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -183,6 +179,7 @@ def unused_stored(profile: Profile) -> list[str]:
     if not unused:
         return []
     size = sum(p.stat().st_size for f in unused for p in f.iterdir()) / 1e6
+
     def named(folder: Path) -> str:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             return f"{folder.name} ({json.loads((folder / store.RECORD).read_text()).get('name')})"

@@ -1,16 +1,9 @@
 """Recompute every published test accuracy from the stored probabilities.
 
-``python -m fmnist_utils.pipeline.verify --profile full`` (or ``make verify``) checks that each step's files are
-whole, that each probability file holds exactly the arrays its entries reference (no stale array, no
-entry without one, no name in two steps: :mod:`fmnist_utils.pipeline.integrity`), and that each recorded model's
-argmax gets exactly the recorded number of test images right: anyone can audit the report's numbers
-without retraining. Counts are integers, so that comparison has no tolerance.
-
-The model store (:mod:`fmnist_utils.compute.store`) is checked too: every file against its SHA-256, every recorded model
-present, and every stored network, run on this machine, against its stored test predictions. Those agree on
-all but at most :data:`FLIPS_ALLOWED` images: another CPU's kernels (oneDNN or not, bfloat16 native or emulated)
-round differently, which moves a top-1 class only where a model's two likeliest classes are within rounding of
-each other (a retrained CNN-5 predicted under three kernel sets: 0 of 10,000 flips).
+Exactly (integer counts, no tolerance), after :mod:`fmnist_utils.pipeline.integrity`'s checks of the files; then the
+model store: each SHA-256, and each stored network run here against its stored test predictions, which may differ in
+at most :data:`FLIPS_ALLOWED` top-1 classes (other CPUs' kernels round differently: a retrained CNN-5 predicted under
+three kernel sets flipped 0 of 10,000).
 """
 from __future__ import annotations
 
@@ -22,6 +15,8 @@ import numpy as np
 from .. import results
 from ..compute import store
 from ..compute.data import load_fashion_mnist
+from ..compute.evaluate import predict_proba
+from ..compute.train import preprocess
 from ..config import PROFILE_NAMES, get_profile
 from . import integrity
 
@@ -52,9 +47,6 @@ FLIPS_ALLOWED = 10  # of the 10,000 test images
 def store_problems(profile, summary: dict, x_test: np.ndarray) -> tuple[list[str], dict[str, int], list[str]]:
     """What is wrong with the model store, the top-1 changes of each stored network run here against its stored
     test predictions, and the recorded models the store does not hold (``make status`` names their command)."""
-    from ..compute.evaluate import predict_proba
-    from ..compute.train import preprocess
-
     problems = [p for folder in store.stored_folders(profile.store_dir) for p in store.problems(folder)]
     flips_by_model, unstored = {}, []
     for name, entry in sorted(summary["models"].items()):

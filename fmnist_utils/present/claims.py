@@ -54,10 +54,6 @@ class Comparison(_Verdict):
     def a_is_worse(self) -> bool:
         return self.significant and self.only_a_correct < self.only_b_correct
 
-    @property
-    def difference_points(self) -> float:
-        return 100 * (self.accuracy_a - self.accuracy_b)
-
     def evidence(self) -> str:
         """The test behind the words: 'p = 0.012; 130 vs 95' (the images only ``a``, only ``b`` gets right)."""
         return f"{format_p(self.p_value)}; {self.only_a_correct} vs {self.only_b_correct}"
@@ -124,7 +120,6 @@ def format_p(p: float) -> str:
 
 
 def compare(a: str, b: str, probs: dict[str, np.ndarray], y_true: np.ndarray) -> Comparison:
-    """McNemar's exact test of ``a`` against ``b`` from their stored test probabilities."""
     pred_a, pred_b = np.asarray(probs[a]).argmax(1), np.asarray(probs[b]).argmax(1)
     test = mcnemar(y_true, pred_a, pred_b)
     return Comparison(a, b, accuracy(y_true, pred_a), accuracy(y_true, pred_b), test["only_a_correct"],

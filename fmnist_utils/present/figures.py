@@ -1,11 +1,5 @@
-"""Every figure of the report, drawn from the results files (metrics, training histories, tuning trials,
-test-set probabilities) and the data set alone: drawing never trains anything.
-
-The notebooks call these functions right after recording their results, so exploring a notebook shows
-its figures; ``make figures`` (and ``make pdf``) calls :func:`redraw` to restyle them all from
-``results/<profile>/`` — on a fresh clone too. A figure whose step has not run yet is left out.
-
-    python -m fmnist_utils.pipeline.cli figures --profile full
+"""Every figure, drawn from the results files and the data alone (never training): the notebooks call these right
+after recording their results; ``make figures`` calls :func:`redraw`, which skips figures whose step has not run.
 """
 
 from __future__ import annotations
@@ -15,14 +9,15 @@ import pandas as pd
 
 from .. import results
 from ..compute import evaluate
-from ..compute.data import CLASS_NAMES, load_fashion_mnist, prepare_splits
+from ..compute.augment import augmentation_block
+from ..compute.data import CLASS_NAMES, for_cnn, load_fashion_mnist, prepare_splits
 from ..config import Profile
 from . import plots
 from .names import display_name
+from .tables import references  # the source reports' published numbers, in one file
 
 
 def best_confusion(profile: Profile, family: str):
-    """Confusion matrix of the family's best model (chosen on validation) on the test set."""
     summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
     name = summary["best"][family]
     _, y_test = load_fashion_mnist()[1]
@@ -31,7 +26,6 @@ def best_confusion(profile: Profile, family: str):
     return fig
 
 
-ENSEMBLE_STEP = "05_ensemble"
 GALLERY_PER_KIND, TOP_CLASSES = 6, 3  # the model at work: right and wrong test images, likeliest classes shown
 
 
@@ -49,7 +43,6 @@ def predictions(profile: Profile, family: str = "cnn", per_kind: int = GALLERY_P
 
 
 def gallery(profile: Profile, figure: str, probs: np.ndarray, picks: np.ndarray, x_test, y_test):
-    """The picked test images, each with its true class and its likeliest classes."""
     top = [[(CLASS_NAMES[c], float(probs[i, c])) for c in np.argsort(-probs[i])[:TOP_CLASSES]] for i in picks]
     fig = plots.top3_gallery(x_test[picks], [CLASS_NAMES[y_test[i]] for i in picks], top)
     plots.save_figure(fig, figure, profile.figures_dir)
@@ -57,9 +50,6 @@ def gallery(profile: Profile, figure: str, probs: np.ndarray, picks: np.ndarray,
 
 
 def report_003_targets() -> dict[str, float]:
-    """Report 003's published test accuracies of its best single CNN and its ensemble, by label."""
-    from .tables import references  # the source reports' published numbers, in one file
-
     refs = references().query("source == 'report 003' and metric == 'test'")
     best = refs.groupby("family")["published"].max()
     return {f"report 003, {what}: {100 * best[family]:.2f}%": best[family]
@@ -81,13 +71,12 @@ def ensemble_figures(profile: Profile) -> None:
     copies = set(summary["models"].get("cnn_ensemble", {}).get("members", []))  # 15 copies of two designs: too many
     singles = pd.DataFrame({display_name(n): {"minutes": m["train_seconds"] / 60, "accuracy": m["test_accuracy"]}
                             for n, m in summary["models"].items()
-                            if m["family"] == "cnn" and (n not in copies or m["notebook"] != ENSEMBLE_STEP)}).T
+                            if m["family"] == "cnn" and (n not in copies or m["notebook"] != "05_ensemble")}).T
     plots.save_figure(plots.accuracy_vs_minutes(singles, growth, report_003_targets()), "ensemble_frontier",
                       profile.figures_dir)
 
 
 def eda(profile: Profile, seed: int) -> list:
-    """Random images per class and the mean image of each class (the training file)."""
     (x, y), _ = load_fashion_mnist()
     drawn = {"eda_sample_grid": plots.sample_grid(x, y, seed=seed),
              "eda_mean_images": plots.mean_images(x, y)}
@@ -98,9 +87,6 @@ def eda(profile: Profile, seed: int) -> list:
 
 def augmented_samples(profile: Profile, augment: dict, seed: int):
     """Eight training images and three random augmentations of each, by the models' augmentation block."""
-    from ..compute.augment import augmentation_block
-    from ..compute.data import for_cnn
-
     sample = for_cnn(prepare_splits(profile, seed)["train"][0][:8])
     block = augmentation_block(**augment, seed=seed)
     views = [np.asarray(block(sample, training=True)) for _ in range(3)]
@@ -123,7 +109,6 @@ def long_histories(histories: dict[str, dict]) -> pd.DataFrame:
 
 
 def learning_curves(profile: Profile, figure: str, names: list[str]):
-    """Train and validation loss and accuracy per epoch of the named models."""
     histories = results.load_summary(profile.results_dir)["histories"]
     fig = plots.learning_curves(long_histories({n: histories[n] for n in names}))
     plots.save_figure(fig, figure, profile.figures_dir)
@@ -133,13 +118,11 @@ def learning_curves(profile: Profile, figure: str, names: list[str]):
 CURVES = "curves:"  # an extra named "curves:<figure>" lists the models of a learning-curve figure
 FINAL_CURVES = "final_curves"  # the report's learning curves: the best MLP and the best CNN
 
-TUNING_FIGURES = ("cnn",)  # the report shows the CNN search; the MLP search is in notebook 04's table
-TUNING_AXES = {"cnn": ["width", "dense_units", "dropout", "shift", "erasing", "weight_decay"],
-               "mlp": ["layers", "units_0", "units_1", "dropout", "learning_rate"]}
+# The figure shows the CNN search; the MLP search is in notebook 04's table.
+TUNING_AXES = {"cnn": ["width", "dense_units", "dropout", "shift", "erasing", "weight_decay"]}
 
 
 def tuning_values(profile: Profile, space: str):
-    """Validation accuracy of every Hyperband trial against each hyper-parameter, coloured by budget."""
     trials = results.load_summary(profile.results_dir)["extra"]["tuning_trials"][space]
     fig = plots.scores_by_value(pd.DataFrame(trials), TUNING_AXES[space])
     plots.save_figure(fig, f"tuning_{space}_values", profile.figures_dir)
@@ -147,7 +130,6 @@ def tuning_values(profile: Profile, space: str):
 
 
 def redraw(profile: Profile) -> None:
-    """Every figure the results files and the data hold, as the notebooks recorded them."""
     summary = results.load_summary(profile.results_dir)
     extra = summary["extra"]
     if "eda_figures" in extra:
@@ -161,8 +143,7 @@ def redraw(profile: Profile) -> None:
         best_confusion(profile, "cnn")
         predictions(profile, "cnn")
         learning_curves(profile, FINAL_CURVES, [summary["best"][f] for f in ("mlp", "cnn") if f in summary["best"]])
-    for space in TUNING_FIGURES:
-        if space in extra.get("tuning_trials", {}):
-            tuning_values(profile, space)
+    if "cnn" in extra.get("tuning_trials", {}):
+        tuning_values(profile, "cnn")
     if "ensemble" in summary["best"]:
         ensemble_figures(profile)

@@ -11,7 +11,6 @@ from IPython.display import display
 
 
 def show(markdown: str, latex: str | None = None) -> None:
-    """Display text: Markdown in Jupyter, and LaTeX in the PDF when given."""
     bundle = {"text/markdown": markdown}
     if latex is not None:
         bundle["text/latex"] = latex
@@ -31,24 +30,17 @@ def latex_escape(text: str) -> str:
 
 
 def table(frame: pd.DataFrame, caption: str, label: str, column_format: str | None = None,
-          index: bool = True, size: str = "small", long: bool = False) -> None:
+          index: bool = True, size: str = "small") -> None:
     """Show a DataFrame as a real LaTeX table (escaped, booktabs, numbered, labelled ``label``) and as
-    HTML in Jupyter. ``size``: a LaTeX font size (``footnotesize`` for wide tables). ``long``: a longtable,
-    which continues on the next page instead of running off the bottom of one (for tables that may
-    outgrow a page as models are added)."""
+    HTML in Jupyter. ``size``: a LaTeX font size (``footnotesize`` for wide tables)."""
     frame = frame.copy()
     frame.index = [latex_escape(i) for i in frame.index]
     frame.columns = [latex_escape(c) for c in frame.columns]
     cells = frame.map(lambda v: latex_escape(v) if isinstance(v, str) else v)
-    if long:
-        body = cells.to_latex(index=index, escape=False, column_format=column_format, longtable=True,
-                              caption=latex_escape(caption), label=label)
-        latex = f"{{\\{size}\n{body}}}\n"
-    else:
-        body = cells.to_latex(index=index, escape=False, column_format=column_format)
-        latex = (f"\\begin{{table}}[htbp]\n\\centering\\{size}\n"
-                 f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n"
-                 f"{body}\\end{{table}}\n")
+    body = cells.to_latex(index=index, escape=False, column_format=column_format)
+    latex = (f"\\begin{{table}}[htbp]\n\\centering\\{size}\n"
+             f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n"
+             f"{body}\\end{{table}}\n")
     show(f"**{caption}**\n\n{frame.to_html()}", latex)
 
 
@@ -85,10 +77,8 @@ def figure(folder: Path, name: str, caption: str, width: float = 0.9) -> None:
 
 
 def fig(name: str) -> str:
-    """A reference to a figure in running text ('Figure 3' in the PDF)."""
     return f"Figure \\ref{{fig:{name}}}"
 
 
 def tab(label: str) -> str:
-    """A reference to a table in running text ('Table 2' in the PDF)."""
     return f"Table \\ref{{{label}}}"

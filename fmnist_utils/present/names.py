@@ -38,7 +38,7 @@ MODEL_NAMES = {
     "cnn_tuned": "Tuned CNN",
     "cnn_ensemble": "Ensemble of all members",
     "cnn_ensemble_chosen": "Ensemble chosen on validation",
-    "cnn_student": "Student CNN-5",
+    "cnn_student": "Student ResNet-BN",
     "lite0_frozen": "EfficientNet-Lite0, frozen",
     "lite0_finetuned": "EfficientNet-Lite0, top fine-tuned",
     "mlp_init_he": "MLP 256, He init",

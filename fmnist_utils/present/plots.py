@@ -48,7 +48,6 @@ REPRODUCIBLE_METADATA = {"pdf": {"CreationDate": None}}
 
 
 def save_figure(fig, name: str, folder: str | Path, formats=("png", "pdf")) -> list[Path]:
-    """Write ``fig`` as ``<folder>/<name>.<fmt>`` atomically, at a fixed dpi; return the paths."""
     written = []
     for fmt in formats:
         target = Path(folder) / f"{name}.{fmt}"
@@ -97,7 +96,6 @@ def labelled_images(x: np.ndarray, labels: list[str], cols: int = 10):
 
 
 def mean_images(x: np.ndarray, y: np.ndarray):
-    """The pixel-wise mean image of each class."""
     fig, axes = _image_axes(1, len(CLASS_NAMES), cell=WIDTH / len(CLASS_NAMES))
     for c, name in enumerate(CLASS_NAMES):
         axes[0, c].imshow(x[y == c].mean(axis=0), cmap="magma")
@@ -288,7 +286,7 @@ def shared_label(names: list[str]) -> str:
     return "; ".join(names)
 
 
-def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_accuracy", budget: str = "epochs"):
+def scores_by_value(trials: pd.DataFrame, params: list[str]):
     """Validation accuracy of tuning trials against each hyper-parameter's value, coloured by the
     trial's budget (Hyperband's epochs): a 1-epoch trial and a 9-epoch trial are not alike."""
     params = [p for p in params if p in trials and trials[p].notna().any()]
@@ -298,24 +296,23 @@ def scores_by_value(trials: pd.DataFrame, params: list[str], score: str = "val_a
     for p in params:  # floats as the search space wrote them: 0.30000000000000004 → 0.3
         if pd.api.types.is_float_dtype(trials[p]):
             trials[p] = trials[p].map(lambda v: f"{v:.3g}")
-    hue = budget if budget in trials else None
     np.random.seed(0)  # seaborn's jitter draws from NumPy's global generator: same data, same figure
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 1.6 * rows), squeeze=False, sharey=True)
     for k, (ax, p) in enumerate(zip(axes.flat, params, strict=False)):
         order = sorted(trials[p].dropna().unique(), key=lambda v: float(v))
-        sns.stripplot(data=trials, x=p, y=score, ax=ax, size=3, jitter=0.2, order=order, hue=hue,
-                      palette="crest", legend=k == 0 and hue is not None)
-        ax.set(ylabel="validation accuracy" if score == "val_accuracy" else score.replace("_", " "))
+        sns.stripplot(data=trials, x=p, y="val_accuracy", ax=ax, size=3, jitter=0.2, order=order, hue="epochs",
+                      palette="crest", legend=k == 0)
+        ax.set(ylabel="validation accuracy")
         percent_axis(ax.yaxis)
         if len(order) > 6:
             ax.tick_params(axis="x", rotation=90)
     for ax in axes.flat[len(params):]:
         ax.set_axis_off()
     fig.tight_layout()
-    if hue is not None and axes.flat[0].get_legend():
+    if axes.flat[0].get_legend():
         handles, labels = axes.flat[0].get_legend_handles_labels()
         axes.flat[0].get_legend().remove()
-        fig.legend(handles, labels, title=f"trial {budget}", loc="upper center", bbox_to_anchor=(0.5, 0.0),
+        fig.legend(handles, labels, title="trial epochs", loc="upper center", bbox_to_anchor=(0.5, 0.0),
                    ncol=len(labels), frameon=False)
     return fig
 

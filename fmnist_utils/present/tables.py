@@ -5,12 +5,21 @@ placeholders read them (:mod:`.facts`). Models appear under their readable names
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..compute.data import CLASS_NAMES
+from ..compute.design import copy_name
+from ..compute.ensemble import hard_vote
+from ..compute.evaluate import classification_table, confusion
+from ..compute.tuning import space_table
 from ..config import ROOT
+from ..results import load_step
+from .claims import compare, format_p, step_effect
+from .names import display_name, layers, network, recipe_name
 from .words import augmentation, ci, pct, plural
 
 REFERENCES_CSV = ROOT / "report" / "references.csv"
@@ -22,8 +31,8 @@ def references() -> pd.DataFrame:
     frame = pd.read_csv(REFERENCES_CSV, dtype={"ours": str, "their_epochs": "Int64"})
     return frame.fillna({"ours": ""})
 
-
 # ---- The report's tables and facts, for a reader: readable names (fmnist_utils.present.names), no ids. ----
+
 
 def project_metadata() -> dict:
     """The report's authors and the link to its code: pyproject.toml's [project] authors and urls, one setting."""
@@ -35,9 +44,6 @@ def project_metadata() -> dict:
 
 
 def name(summary: dict, model_id: str) -> str:
-    """A model's readable name (an ensemble's own members named with their schedule)."""
-    from .names import display_name
-
     ensemble = summary["models"].get(summary.get("best", {}).get("ensemble"), {})
     return display_name(model_id, ensemble.get("epochs"))
 
@@ -59,8 +65,6 @@ def results_table(summary: dict, ids, group: dict | None = None, seeds: bool = F
 
 def seed_copies(summary: dict, model_id: str) -> list[str]:
     """A study model and its further seeds' copies (:func:`fmnist_utils.compute.design.copy_name`) in the results."""
-    from ..compute.design import copy_name
-
     copies = [model_id]
     while copy_name(model_id, len(copies) + 1) in summary["models"]:
         copies.append(copy_name(model_id, len(copies) + 1))
@@ -76,8 +80,6 @@ def seed_spread(summary: dict, model_id: str) -> str:
 def architecture_table(summary: dict) -> pd.DataFrame:
     """Every network of the report once, MLPs first, by parameters within a family: its layers and size.
     Models that differ only in training or in their hidden activation share a row."""
-    from .names import layers, network
-
     rows = {}
     by_family_then_size = lambda m: (m["spec"]["arch"] not in ("linear", "mlp"), m["params"])  # noqa: E731
     for m in sorted((m for m in summary["models"].values() if m["family"] != "ensemble"), key=by_family_then_size):
@@ -101,8 +103,6 @@ SIDE_STUDIES = ("Transfer from ImageNet", "Design studies")  # their training is
 def recipes_table(summary: dict) -> pd.DataFrame:
     """The training recipes of the networks trained from scratch, each listed once with the values its models
     use (transfer learning, which trains a classifier on a pretrained network, is described where it is shown)."""
-    from .names import recipe_name
-
     rows: dict[str, dict[str, set]] = {}
     for m in summary["models"].values():
         if m["family"] == "ensemble" or recipe_name(m["spec"]) in SIDE_STUDIES:
@@ -139,16 +139,12 @@ def _natural(text: str):
 
 def ingredient(step: str) -> str:
     """An ablation step in words: '+ a longer schedule for cnn_recipe_deep' → '+ a longer schedule for CNN-5'."""
-    from .names import display_name
-
     words, _, model_id = step.rpartition(" for ")
     return f"{words} for {display_name(model_id).split(',')[0]}" if words else step
 
 
 def ablation_rows(summary: dict, records: list[dict]) -> pd.DataFrame:
     """Notebook 03's recipe ladder for a reader: each step's change on the validation images, tested."""
-    from .claims import format_p
-
     rows = {}
     for r in records:
         first = pd.isna(r["val_p"])
@@ -192,8 +188,6 @@ STEP_TITLES = {"01_eda": "Data", "02_mlp_baselines": "MLPs", "03_cnn_stages": "C
 def step_minutes(summary: dict, results_dir: Path) -> pd.DataFrame:
     """Each step's measured time (its latest run that trained every model it records; ``*``: estimated) and the CPU it
     ran on (where that run recorded none, the CPU of the step's latest run)."""
-    from ..results import load_step
-
     def cpu(step: str, cold: dict) -> str:
         return cold.get("cpu") or load_step(results_dir, step).get("hardware", {}).get("cpu", "")
     rows = {STEP_TITLES[step]: {"minutes": f"{run['training_run']['seconds'] / 60:.1f}"
@@ -209,9 +203,6 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
     set: one row when they are one network; the distilled student), against the other ensemble of notebook 05 and
     against a majority vote of its own members: members, training minutes, accuracies and McNemar's test of each
     row against the published soft vote. Returns the table and the comparisons by row."""
-    from ..compute.ensemble import hard_vote
-    from .claims import compare, format_p
-
     models, extra = summary["models"], summary["extra"]
     ens_id = summary["best"]["ensemble"]
     other_id = next(i for i in ("cnn_ensemble", "cnn_ensemble_chosen") if i != ens_id)
@@ -256,8 +247,6 @@ def overfitting_table(summary: dict) -> pd.DataFrame:
     """Per family and recipe, from the recorded training histories (medians over the models): the last epoch's
     training and validation accuracy and loss, and how many models reached their lowest validation loss before
     their last epoch. Training accuracy is measured with dropout and augmentation on."""
-    from .names import recipe_name
-
     groups: dict[str, list] = {}
     for model, h in summary["histories"].items():
         entry = summary["models"].get(model, {})
@@ -282,9 +271,6 @@ def overfitting_table(summary: dict) -> pd.DataFrame:
 def per_class_table(summary: dict, probs: dict, y_test) -> pd.DataFrame:
     """Precision, recall and F1 per class (%) of the best single CNN and of the ensemble, and the class the
     ensemble most often takes each one for, with how many test images."""
-    from ..compute.data import CLASS_NAMES
-    from ..compute.evaluate import classification_table, confusion
-
     columns = {}
     for label, model in (("CNN", summary["best"]["cnn"]), ("ensemble", summary["best"]["ensemble"])):
         scores = classification_table(y_test, probs[model].argmax(1))
@@ -298,8 +284,6 @@ def per_class_table(summary: dict, probs: dict, y_test) -> pd.DataFrame:
 
 def tuning_space_table() -> pd.DataFrame:
     """Both Hyperband search spaces in one table, read from the space functions themselves."""
-    from ..compute.tuning import space_table
-
     frames = {space.upper(): space_table(space)["values"] for space in ("mlp", "cnn")}
     rows = {f"{space}: {param.replace('_', ' ')}": values
             for space, frame in frames.items() for param, values in frame.items()}
@@ -308,8 +292,6 @@ def tuning_space_table() -> pd.DataFrame:
 
 def bench_facts(results_dir: Path) -> dict | None:
     """``make bench``'s measurements in the words the report uses (None before a benchmark ran)."""
-    import json
-
     path = Path(results_dir) / "bench.json"
     if not path.is_file():
         return None
@@ -326,8 +308,6 @@ def bench_facts(results_dir: Path) -> dict | None:
 def significant_steps(records: list[dict], key: str = "val") -> list[dict]:
     """The ablation steps whose change (``key``: "val" for all validation images, "shirt" for the shirts) is
     significant by McNemar's test."""
-    from .claims import step_effect
-
     unchanged = step_effect(0.0, 1.0)
     return [r for r in records[1:] if not pd.isna(r.get(f"{key}_p", float("nan")))
             and step_effect(r[f"{key}_change"], r[f"{key}_p"]) != unchanged]
@@ -346,7 +326,7 @@ def readme_results(summary: dict, refs: pd.DataFrame) -> str:
         label = (f"{what}: soft vote of {len(m['members'])} CNNs{chosen}" if "members" in m
                  else f"{what}: {name(summary, best[family])}")
         lines.append(f"| {label} | {pct(m['test_accuracy'])} (95% CI {ci(m)}) | {pct(published[family])} |")
-    teachers = len(models["cnn_ensemble"]["members"]) if "cnn_ensemble" in models else 0
+    teachers = len(models["cnn_student"]["spec"]["train"]["teachers"]) if "cnn_student" in models else 0
     for model, what in (("cnn_student", f"distilled from the {teachers} members"),
                         ("lite0_finetuned", "transfer from ImageNet")):
         if model in models and model != best["cnn"]:
@@ -356,6 +336,5 @@ def readme_results(summary: dict, refs: pd.DataFrame) -> str:
 
 
 def transfer_sizes(extra: dict) -> tuple[int, list[int]]:
-    """The input size notebook 06 chose for the ImageNet network, and the sizes it tried."""
     tried = pd.DataFrame(extra["transfer_sizes"])
     return int(tried.loc[tried["chosen"], "input_size"].iloc[0]), [int(s) for s in tried["input_size"]]
