@@ -43,8 +43,17 @@ def test_points_on_top_of_each_other_share_one_label():
     plt.close(fig)
 
 
+def test_copies_of_one_design_share_a_label_a_little_farther_apart_than_other_points():
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set(xlim=(0, 10), ylim=(0, 1))
+    xs, ys = [2.0, 2.0, 7.0, 7.0], [0.50, 0.53, 0.50, 0.53]  # each pair about 7 points apart
+    texts = plots.label_points(ax, xs, ys, ["ResNet-BN, copy 2", "ResNet-BN, copy 1", "CNN-3", "CNN-5"])
+    assert [t.get_text() for t in texts] == ["ResNet-BN, copies 1, 2", "CNN-3", "CNN-5"]
+    plt.close(fig)
+
+
 def test_copies_of_one_design_at_one_place_share_a_short_label():
-    assert plots.shared_label(["ResNet-BN, copy 2", "ResNet-BN, copy 4"]) == "ResNet-BN, copies 2, 4"
+    assert plots.shared_label(["ResNet-BN, copy 4", "ResNet-BN, copy 2"]) == "ResNet-BN, copies 2, 4"
     assert plots.shared_label(["ResNet-BN, copy 2", "CNN-5, copy 3"]) == "ResNet-BN, copy 2; CNN-5, copy 3"
     assert plots.shared_label(["Tuned CNN", "Student CNN-5"]) == "Tuned CNN; Student CNN-5"
 

@@ -134,6 +134,7 @@ def _cnns(s, vs, *_):
         vs("cnn_2conv", best["mlp"])
     stage3 = {i: vs("cnn_recipe", i) for i in ("lenet_bn", "vgg_bn_deep")}
     final_vs_recipe, seed_pair = vs(seeds[0], "cnn_recipe"), vs(*seeds)
+    cnn_vs_mlp = vs(best["cnn"], best["mlp"])
     by_effect: dict[str, list[str]] = {}  # "raised" → the steps that raised validation accuracy
     for r in significant_steps(ladder):
         by_effect.setdefault(claims.step_effect(r["val_change"], r["val_p"]), []).append(
@@ -158,7 +159,8 @@ def _cnns(s, vs, *_):
             "cnn_ladder_start": pct(m["cnn_2conv"]["test_accuracy"]),
             "cnn_selected": ("" if best["cnn"] == preferred else
                              " Among all our CNNs, including those trained for the ensemble below, validation selects "
-                             f"{name(s, best['cnn'])} ({pct(m[best['cnn']]['test_accuracy'])}); we call it the "
+                             f"{name(s, best['cnn'])} ({pct(m[best['cnn']]['test_accuracy'])}), "
+                             f"{cnn_vs_mlp.verdict()} the selected MLP ({cnn_vs_mlp.evidence()}); we call it the "
                              "selected CNN.")}
 
 
@@ -236,7 +238,7 @@ def _ensemble(s, *_):
             "ens_ece": f"{ens['test_ece']:.4f}",
             "member_ece": f"{m[extra['mcnemar_ensemble_vs_single']['single']]['test_ece']:.4f}",
             "student_share": "half" if share == 0.5 else pct(share, 0),
-            "student_teachers": len(student.teachers), "student_temperature": f"{student.temperature:g}",
+            "student_temperature": f"{student.temperature:g}",
             "student_acc": pct(m["cnn_student"]["test_accuracy"]),
             "student_network": network(m["cnn_student"]["spec"])}
 
@@ -333,8 +335,8 @@ def ensemble_facts(summary: dict, probs: dict, y_test) -> dict[str, str]:
     chosen, everything = models["cnn_ensemble_chosen"], models["cnn_ensemble"]
     minutes_share = chosen["member_train_seconds"] / everything["member_train_seconds"]
     lesson = (f" Voting together, the {in_words(len(chosen['members']))} CNNs chosen on validation are "
-              f"{other.verdict(*ENSEMBLE_WORDS)} the full ensemble of {len(everything['members'])} "
-              f"({claims.format_p(other.p_value)}; {other.only_b_correct} vs {other.only_a_correct}) at "
+              f"{other.verdict(*ENSEMBLE_WORDS)} the full ensemble, {design_copies(summary, everything['members'])} "
+              f"({claims.format_p(other.p_value)}; {other.only_b_correct} vs {other.only_a_correct}), at "
               f"{pct(minutes_share, 0)} of their training time."
               if summary["best"]["ensemble"] == "cnn_ensemble_chosen" else "")
     return {**error_overlap(summary, probs, y_test, hand), "ens_vs_best_on_test": on_test, "ens_lesson": lesson,

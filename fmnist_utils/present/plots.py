@@ -198,6 +198,9 @@ def _corners(dx: int, dy: int) -> list:
     return [((x, y), "left" if x > 0 else "right", "bottom" if y > 0 else "top") for y in (dy, -dy) for x in (dx, -dx)]
 
 
+COPY = re.compile(r"(.+), copy (\d+)")  # a display name of one of several copies of a design
+
+
 _LEADER_BEYOND = 8  # points: a label set further off than this gets a leader line
 _LABEL_PLACES = (_corners(3, 2) + [((5, 0), "left", "center"), ((-5, 0), "right", "center")] + _corners(3, 6)
                  + _corners(12, 12) + [((18, 0), "left", "center"), ((-18, 0), "right", "center")]
@@ -242,14 +245,17 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
     # Points about a marker apart share one label ("a, b"): two labels there could not both sit near.
     same_place = 4 * ax.figure.dpi / 72  # 4 points, in pixels
     pad = 2 * ax.figure.dpi / 72  # a small marker's radius, in pixels
+    names = [str(n) for n in names]
+    design = [m[1] if (m := COPY.fullmatch(n)) else n for n in names]  # copies of one design: one label farther
     groups: list[list[int]] = []
     for k, point in enumerate(points):
-        near = [g for g in groups if np.hypot(*(points[g[0]] - point)) < same_place]
+        near = [g for g in groups if np.hypot(*(points[g[0]] - point))
+                < same_place * (3 if design[g[0]] == design[k] else 1)]
         if near:
             near[0].append(k)
         else:
             groups.append([k])
-    names, xys = list(names), list(zip(xs, ys, strict=True))
+    xys = list(zip(xs, ys, strict=True))
 
     placed, texts = [], []
     for group in groups:
@@ -280,9 +286,9 @@ def label_points(ax, xs, ys, names, fontsize: float = 6) -> list:
 
 def shared_label(names: list[str]) -> str:
     """One label for points at one place: 'a; b', or 'ResNet-BN, copies 2, 3' for copies of one design."""
-    copies = [re.fullmatch(r"(.+), copy (\d+)", n) for n in names]
+    copies = [COPY.fullmatch(n) for n in names]
     if len(names) > 1 and all(copies) and len({c[1] for c in copies}) == 1:
-        return f"{copies[0][1]}, copies {', '.join(c[2] for c in copies)}"
+        return f"{copies[0][1]}, copies {', '.join(sorted((c[2] for c in copies), key=int))}"
     return "; ".join(names)
 
 
