@@ -114,7 +114,10 @@ def _overview(s, vs, profile):
 
 def _mlps(s, vs, *_):
     relu = {a: vs("mlp_128_relu", f"mlp_128_{a}") for a in ("tanh", "sigmoid", "identity")}
-    deeper, hidden, ours = vs("mlp_large", "mlp_small"), vs("mlp_256", "linear"), vs("mlp_bn_aug_cosine", "mlp_large")
+    source = results.best_of({n: e for n, e in s["models"].items()  # the source reports' MLPs, as we ran them
+                              if e["notebook"] == "02_mlp_baselines" and e["family"] == "mlp"
+                              and n != "mlp_bn_aug_cosine"})
+    deeper, hidden, ours = vs("mlp_large", "mlp_small"), vs("mlp_256", "linear"), vs("mlp_bn_aug_cosine", source)
     return {"hidden_vs_linear": hidden.verdict(), "hidden_evidence": hidden.evidence(),
             "relu_vs_tanh": relu["tanh"].verdict(), "relu_vs_sigmoid": relu["sigmoid"].verdict(),
             "relu_vs_identity": relu["identity"].verdict(), "relu_identity_evidence": relu["identity"].evidence(),
