@@ -1,7 +1,8 @@
 """Shared logic for the Fashion-MNIST report: data, models, training, evaluation, plots.
 
-Notebooks import from here; nothing they need is defined twice. Importing the package silences TensorFlow's
-start-up lines (C++ info logs, the oneDNN and CPU-feature notices); its warnings and errors still show.
+Notebooks import from here; nothing they need is defined twice. Importing the package turns TensorFlow's oneDNN
+kernels on and silences its start-up lines (C++ info logs, the oneDNN and CPU-feature notices); its warnings and
+errors still show.
 """
 
 import contextlib
@@ -14,6 +15,9 @@ import tempfile
 __version__ = "0.1.0"
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # C++ INFO and WARNING logs off (errors still show)
+# TensorFlow turns oneDNN on by itself only on CPUs with AVX512_VNNI/BF16, AVX_VNNI or AMX; with it capped at AVX2
+# (ONEDNN_MAX_CPU_ISA=AVX2), ResNet-BN trained 2x faster in float32 than with TensorFlow's own kernels (README).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 # Printed while TensorFlow's libraries load, before any log level is read: filtered from stderr instead.
 STARTUP_NOISE = ("oneDNN custom operations are on", "absl::InitializeLog()", "cpu_feature_guard",
                  "rebuild TensorFlow with the appropriate compiler flags")

@@ -53,3 +53,18 @@ def test_fit_trains_in_bf16(tmp_path, synthetic_splits, monkeypatch):
     x = train.preprocess("mlp", synthetic_splits["val"][0])
     assert again.from_cache
     np.testing.assert_allclose(again.model.predict(x, verbose=0), result.model.predict(x, verbose=0), rtol=1e-5)
+
+
+def test_importing_the_package_turns_onednn_on_unless_the_user_chose():
+    import os
+    import subprocess
+    import sys
+
+    def setting(**env):
+        base = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+        code = "import os, fmnist_utils; print(os.environ['TF_ENABLE_ONEDNN_OPTS'])"
+        return subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    assert setting() == "1"
+    assert setting(TF_ENABLE_ONEDNN_OPTS="0") == "0"

@@ -158,8 +158,8 @@ def test_verify_runs_each_stored_network_against_its_stored_predictions(tmp_prof
     assert len(problems) == 1 and re.search(r"changes \d\d+ test predictions", problems[0])
 
 
-def test_a_bfloat16_network_is_stored_at_half_size_and_predicts_exactly_as_trained(tmp_path, synthetic_splits,
-                                                                                    monkeypatch):
+def test_a_bfloat16_network_is_stored_at_half_size_and_computes_in_float32_without_bf16(tmp_path, synthetic_splits,
+                                                                                        monkeypatch):
     from fmnist_utils.compute import precision
 
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda cpuinfo=None: True)
@@ -172,3 +172,9 @@ def test_a_bfloat16_network_is_stored_at_half_size_and_predicts_exactly_as_train
     assert np.array_equal(results.as_stored(stored.predict(x_test, verbose=0)), results.as_stored(as_trained))
     cached = tmp_path / "cache" / "models" / f"m--{trained.key}" / "model.keras"  # with optimizer state, not deflated
     assert (trained.stored / store.MODEL).stat().st_size < 0.4 * cached.stat().st_size
+    # Where bfloat16 would be emulated (or fail, under oneDNN without AVX512), the same weights compute in float32.
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda cpuinfo=None: False)
+    monkeypatch.setattr(precision, "has_gpu", lambda: False)
+    in_float32, _, _ = store.load(trained.stored)
+    assert {layer.compute_dtype for layer in in_float32._flatten_layers()} == {"float32"}
+    assert np.array_equal(in_float32.predict(x_test, verbose=0).argmax(1), as_trained.argmax(1))

@@ -39,9 +39,9 @@ def has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def resolve(precision: str, cpuinfo: str | None = None, gpu: bool | None = None) -> str:
-    """The precision to train in: ``precision`` (or ``$FMNIST_PRECISION`` where set), or float32 (with a notice)
-    where bfloat16 would be slow."""
+def resolve(precision: str, cpuinfo: str | None = None, gpu: bool | None = None, quiet: bool = False) -> str:
+    """The precision to train in: ``precision`` (or ``$FMNIST_PRECISION`` where set), or float32 (with a notice
+    unless ``quiet``) where bfloat16 would be slow."""
     if precision not in PRECISIONS:
         raise ValueError(f"Unknown precision {precision!r}; known: {PRECISIONS}")
     forced = os.environ.get(PRECISION_ENV)
@@ -50,6 +50,8 @@ def resolve(precision: str, cpuinfo: str | None = None, gpu: bool | None = None)
             raise ValueError(f"${PRECISION_ENV}={forced!r}; known: {PRECISIONS}")
         precision = forced
     if precision == "mixed_bfloat16" and not (has_gpu() if gpu is None else gpu) and not cpu_has_bf16(cpuinfo):
+        if quiet:
+            return "float32"
         warnings.warn("mixed_bfloat16 asked for, but this CPU has no bfloat16 instructions: training in float32 "
                       "(bfloat16 would be emulated, many times slower).", stacklevel=2)  # shown once per caller
         return "float32"

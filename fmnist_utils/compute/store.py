@@ -22,6 +22,7 @@ import numpy as np
 from .. import atomic
 from ..config import ROOT
 from ..results import as_stored
+from . import precision
 
 MODEL, PREDICTIONS, RECORD = "model.keras", "predictions.npz", "record.json"
 SPLITS = ("val", "test")
@@ -89,12 +90,18 @@ def require_whole(stored: Path) -> dict:
 
 
 def load(stored: Path):
-    """(model, history, record) of a stored model: its files checked first."""
+    """(model, history, record) of a stored model: its files checked first. A network that computed in bfloat16
+    computes in float32 where this machine would emulate bfloat16 (``precision.resolve``): slow with TensorFlow's
+    own kernels, and failing with oneDNN on a CPU without AVX512 (measured, ``ONEDNN_MAX_CPU_ISA=AVX2``)."""
     import keras
     import pandas as pd
 
     record = require_whole(stored)
     model = keras.models.load_model(Path(stored) / MODEL, compile=False)
+    if precision.resolve("mixed_bfloat16", quiet=True) == "float32":
+        for layer in model._flatten_layers():  # Keras has no public walk over nested layers
+            if layer.dtype_policy.compute_dtype == "bfloat16":
+                layer.dtype_policy = "float32"
     return model, pd.DataFrame(record["history"]), record
 
 
