@@ -1,6 +1,6 @@
 """The results files: per step ``NN_name.json`` (metrics, specs, histories, extras, run times, input digests) and
 ``NN_name_probs.npz`` (float16 test probabilities), each written only by its step, atomically. Readers use
-:func:`load_summary`, which merges them and picks each family's best model in one place (:func:`best_models`).
+:func:`load_summary`, which merges them and picks each family's best model in one place.
 """
 
 from __future__ import annotations
@@ -124,13 +124,6 @@ def best_of(models: dict) -> str:
     return max(models, key=lambda name: models[name]["val_accuracy"])
 
 
-def best_models(models: dict) -> dict:
-    families = {}
-    for name, entry in models.items():
-        families.setdefault(entry["family"], {})[name] = entry
-    return {family: best_of(members) for family, members in families.items()}
-
-
 def load_summary(results_dir: str | Path, profile_name: str | None = None) -> dict:
     """All steps merged: models, histories, extras and run times of every notebook, the best model of
     each family, and the metadata of the most recent step."""
@@ -153,7 +146,9 @@ def load_summary(results_dir: str | Path, profile_name: str | None = None) -> di
             latest = step
     for key in ("git_commit", "hardware", "versions", "created"):
         summary[key] = (latest or {}).get(key)
-    summary["best"] = best_models(summary["models"])
+    models = summary["models"]
+    summary["best"] = {family: best_of({name: e for name, e in models.items() if e["family"] == family})
+                       for family in dict.fromkeys(e["family"] for e in models.values())}
     return summary
 
 

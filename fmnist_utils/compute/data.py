@@ -45,15 +45,11 @@ class DataError(RuntimeError):
 
 
 def read_idx_file(path: str | os.PathLike, expected_sha256: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Read a (possibly gzipped) IDX file of unsigned bytes whose decompressed SHA-256 must be ``expected_sha256``:
-    a file that matches the original release also has its magic number, dimensions and length, so only the data
-    (the last ``prod(shape)`` bytes, after the header) is read."""
-    path = Path(path)
+    """Read a gzipped IDX file of unsigned bytes whose decompressed SHA-256 must be ``expected_sha256``: a file that
+    matches the original release also has its magic number, dimensions and length, so only the data (the last
+    ``prod(shape)`` bytes, after the header) is read."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(2)
-        opener = gzip.open if head == b"\x1f\x8b" else open
-        with opener(path, "rb") as fh:
+        with gzip.open(path, "rb") as fh:
             raw = fh.read()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found. {FIX_HINT}") from None
@@ -67,11 +63,8 @@ def read_idx_file(path: str | os.PathLike, expected_sha256: str, shape: tuple[in
 
 
 def candidate_dirs() -> list[Path]:
-    dirs = []
-    if os.environ.get(DATA_DIR_ENV):
-        dirs.append(Path(os.environ[DATA_DIR_ENV]).expanduser())
-    dirs += [SYSTEM_DATA_DIR, KERAS_CACHE_DIR]
-    return dirs
+    env = os.environ.get(DATA_DIR_ENV)
+    return ([Path(env).expanduser()] if env else []) + [SYSTEM_DATA_DIR, KERAS_CACHE_DIR]
 
 
 def find_data_dir() -> Path | None:
@@ -136,7 +129,7 @@ def stratified_split(y: np.ndarray, val_size: int = 6000, seed: int = 42,
 
 
 def scale(x: np.ndarray) -> np.ndarray:
-    return (np.asarray(x, dtype=np.float32) / 255.0)
+    return np.asarray(x, dtype=np.float32) / 255.0
 
 
 def for_mlp(x: np.ndarray) -> np.ndarray:

@@ -69,10 +69,7 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int):
         )
     elif cfg.schedule not in ("constant", "plateau"):
         raise ValueError(f"Unknown schedule {cfg.schedule!r}")
-    # Keras' fit swaps the averaged weights in when training ends (optimizer.finalize_variable_values).
-    options = {"use_ema": True, "ema_momentum": cfg.ema} if cfg.ema else {}
-    if cfg.weight_decay:
-        options["weight_decay"] = cfg.weight_decay
+    options = {"weight_decay": cfg.weight_decay} if cfg.weight_decay else {}
     if cfg.optimizer == "sgd":
         return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, **options)
     if cfg.optimizer == "rmsprop":

@@ -9,6 +9,7 @@ fmnist_utils.compute.tuning --space cnn --profile full``).
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import time
@@ -221,13 +222,9 @@ def space_table(space: str) -> pd.DataFrame:
             if config.get("sampling") == "log":
                 values += " (log scale)"
         rows[p.name] = values
-    # One row for a family of per-layer parameters with the same values (units_0 … units_5).
-    merged: dict[str, str] = {}
-    for name, values in rows.items():
-        family = name.rstrip("0123456789")
-        last = next(reversed(merged), None)
-        if last and family != name and last.split("…")[0].rstrip("0123456789") == family and merged[last] == values:
-            merged[f"{last.split('…')[0]}…{name}"] = merged.pop(last)
-        else:
-            merged[name] = values
+    # One row for a run of per-layer parameters with the same values (units_0 … units_5).
+    merged = {}
+    for (_, values), run in itertools.groupby(rows.items(), key=lambda row: (row[0].rstrip("0123456789"), row[1])):
+        names = [name for name, _ in run]
+        merged[names[0] if len(names) == 1 else f"{names[0]}…{names[-1]}"] = values
     return pd.DataFrame({"values": merged})
