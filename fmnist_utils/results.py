@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import json
 from pathlib import Path
 
@@ -160,7 +159,7 @@ def load_probs(results_dir: str | Path) -> dict[str, np.ndarray]:
     probs = {}
     for path in sorted(Path(results_dir).glob(f"[0-9][0-9]_*{PROBS_SUFFIX}")):
         with np.load(path) as npz:
-            probs.update({k: npz[k] for k in npz.files})
+            probs.update(npz)
     return probs
 
 
@@ -171,15 +170,13 @@ def as_stored(probs: np.ndarray) -> np.ndarray:
 
 
 def save_probs(results_dir: str | Path, notebook: str, new: dict[str, np.ndarray]) -> None:
-    """Add or replace test-set probability arrays (stored as float16) in one notebook's file."""
     path = probs_path(results_dir, notebook)
     probs = {}
     if path.is_file():
         with np.load(path) as npz:
-            probs = {k: npz[k] for k in npz.files}
+            probs = dict(npz)
     probs.update({k: as_stored(v) for k, v in new.items()})
     if not probs:
         return
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **probs)
-    atomic.write_bytes(path, buffer.getvalue())
+    with atomic.atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **probs)

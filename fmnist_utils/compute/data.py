@@ -68,11 +68,8 @@ def candidate_dirs() -> list[Path]:
 
 
 def find_data_dir() -> Path | None:
-    """The first candidate folder that holds all four files (or ``None``).
-
-    A folder named by ``$FMNIST_DATA_DIR`` is trusted: if it lacks a file, that is an error
-    rather than a silent fall-through to another copy.
-    """
+    """The first candidate folder that holds all four files (or ``None``). A folder named by ``$FMNIST_DATA_DIR``
+    is trusted: if it lacks a file, that is an error rather than a silent fall-through to another copy."""
     for i, folder in enumerate(candidate_dirs()):
         present = [name for name in FILES if (folder / name).is_file()]
         if len(present) == len(FILES):
@@ -97,10 +94,7 @@ def _download_with_keras() -> Path:
 
 
 def load_fashion_mnist(data_dir: str | os.PathLike | None = None, *, allow_download: bool = True):
-    """Return ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays, like Keras' loader.
-
-    Shapes: (60000, 28, 28), (60000,), (10000, 28, 28), (10000,).
-    """
+    """``((x_train, y_train), (x_test, y_test))`` as uint8 arrays, like Keras' loader."""
     folder = Path(data_dir) if data_dir is not None else find_data_dir()
     if folder is None:
         if not allow_download:
@@ -113,11 +107,8 @@ def load_fashion_mnist(data_dir: str | os.PathLike | None = None, *, allow_downl
 
 def stratified_split(y: np.ndarray, val_size: int = 6000, seed: int = 42,
                      train_subset: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(train_idx, val_idx)``: a class-stratified hold-out of ``val_size`` images.
-
-    ``train_subset`` (quick runs) keeps a stratified subset of the remaining training images.
-    The test set never enters: selection happens on the validation split only.
-    """
+    """Indices ``(train_idx, val_idx)``: a class-stratified hold-out of ``val_size`` images; ``train_subset``
+    (quick runs) keeps a stratified subset of the remaining training images."""
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(len(y))
@@ -133,12 +124,10 @@ def scale(x: np.ndarray) -> np.ndarray:
 
 
 def for_mlp(x: np.ndarray) -> np.ndarray:
-    """Scaled and flattened to (n, 784)."""
     return scale(x).reshape(len(x), -1)
 
 
 def for_cnn(x: np.ndarray) -> np.ndarray:
-    """Scaled, with a channel axis: (n, 28, 28, 1)."""
     return scale(x).reshape(len(x), *IMAGE_SHAPE, 1)
 
 

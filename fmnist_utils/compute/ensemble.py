@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -32,10 +33,7 @@ def hard_vote(member_probs: np.ndarray) -> np.ndarray:
 
 def accuracy_by_size(member_probs: np.ndarray, y_true: np.ndarray, n_orders: int = SIZE_ORDERS,
                      seed: int = 0) -> pd.DataFrame:
-    """Soft-vote accuracy of the first k members, k = 1…M, over random member orders.
-
-    Returns one row per k: mean, std, min and max accuracy over the orders.
-    """
+    """Soft-vote accuracy of the first k members, k = 1…M, over ``n_orders`` random member orders."""
     member_probs = np.asarray(member_probs, dtype=np.float64)
     m = len(member_probs)
     rng = np.random.default_rng(seed)
@@ -107,8 +105,6 @@ def teach(members, images: np.ndarray) -> np.ndarray:
 
 def student_spec(design: ModelSpec, members, seed: int) -> ModelSpec:
     """A student of ``design``'s network and recipe, distilled from ``members`` (named by their cache keys)."""
-    import dataclasses
-
     teachers = tuple(m.train.key for m in members)
     train = dataclasses.replace(design.train, distill=DISTILL, temperature=TEMPERATURE, teachers=teachers)
     return design.replace(seed=seed, train=train)

@@ -43,17 +43,12 @@ def linear_baseline() -> keras.Model:
 
 def mlp(hidden_units: Sequence[int] = (256,), activation: str | None = "relu", dropout: float = 0.0,
         batch_norm: bool = False, augment: dict | None = None) -> keras.Model:
-    """A fully connected network on flat pixels.
-
-    ``activation=None`` gives a purely linear stack (report 001's "no activation" case).
-    With ``batch_norm`` each hidden layer is Dense → BatchNorm → activation (bias dropped:
-    BatchNorm's shift replaces it). ``augment`` reshapes to an image, augments, flattens back.
-    """
-    inputs = keras.Input((FLAT_DIM,), name="pixels")
-    x = inputs
-    if augment:
-        x = layers.Reshape(IMAGE_INPUT)(x)
-        x = _maybe_augment(x, augment)
+    """A fully connected network on flat pixels; ``activation=None`` gives a purely linear stack (report 001's "no
+    activation" case). With ``batch_norm`` each hidden layer is Dense → BatchNorm → activation (bias dropped:
+    BatchNorm's shift replaces it)."""
+    inputs = x = keras.Input((FLAT_DIM,), name="pixels")
+    if augment:  # as an image, then flat again
+        x = _maybe_augment(layers.Reshape(IMAGE_INPUT)(x), augment)
         x = layers.Flatten()(x)
     for i, units in enumerate(hidden_units):
         x = layers.Dense(units, use_bias=not batch_norm, name=f"hidden{i + 1}")(x)
@@ -108,11 +103,8 @@ def conv_bn(x, filters: int, kernel: int = 3, bn: bool = True):
 
 
 def lenet_bn(augment: dict | None = None, dropout: float = 0.3, first_bn: bool = True) -> keras.Model:
-    """LeNet-5-like: two 5×5 conv+BN+pool stages and an 84-unit dense head (≈317k parameters).
-
-    Report 003's lighter CNN (≈315k parameters), with BatchNorm and dropout; ``first_bn`` as in
-    :func:`conv_bn`.
-    """
+    """Report 003's lighter CNN (≈315k parameters) with BatchNorm and dropout, LeNet-5-like: two 5×5 conv+BN+pool
+    stages and an 84-unit dense head (≈317k parameters); ``first_bn`` as in :func:`conv_bn`."""
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = _maybe_augment(inputs, augment)
     for i, filters in enumerate((32, 64)):
@@ -129,11 +121,8 @@ def lenet_bn(augment: dict | None = None, dropout: float = 0.3, first_bn: bool =
 
 def vgg_bn(blocks: Sequence[Sequence[int]] = ((32, 32), (64, 64), (128,)), dense_units: int = 256,
            dropout: float = 0.3, augment: dict | None = None, first_bn: bool = True) -> keras.Model:
-    """A VGG-style BN+dropout CNN: each block is a few conv+BN+ReLU units, then 2×2 max-pool.
-
-    The default (five conv layers in three blocks) is report 003's deeper design.
-    ``first_bn=False`` leaves BatchNorm off the very first conv (see :func:`conv_bn`).
-    """
+    """A VGG-style BN+dropout CNN: each block is a few conv+BN+ReLU units, then 2×2 max-pool; the default (five conv
+    layers in three blocks) is report 003's deeper design. ``first_bn`` as in :func:`conv_bn`."""
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = _maybe_augment(inputs, augment)
     for b, block in enumerate(blocks):
@@ -226,7 +215,6 @@ FEATURE_ARCHITECTURES = {"efficientnet_lite0"}  # trained on features computed o
 
 
 def build_model(arch: str, **hparams) -> keras.Model:
-    """Build architecture ``arch`` with keyword hyper-parameters (JSON-serialisable values)."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"Unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
     return ARCHITECTURES[arch](**hparams)

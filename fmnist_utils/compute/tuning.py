@@ -1,9 +1,7 @@
-"""Hyperband search (keras-tuner) over report 003's MLP space and around our own CNN.
-
-A *space* maps keras-tuner's ``hp`` to a :class:`~fmnist_utils.compute.spec.ModelSpec` (a one-epoch constant-rate
-recipe carrying the tuned rate), so the best trial becomes an ordinary, cached model once its recipe is set. The tuner
-folder is reopened with ``overwrite=False``: a search resumes, and distributed workers share it (README; ``python -m
-fmnist_utils.compute.tuning --space cnn --profile full``).
+"""Hyperband search (keras-tuner) over report 003's MLP space and around our own CNN. A *space* maps keras-tuner's
+``hp`` to a :class:`~fmnist_utils.compute.spec.ModelSpec` (a one-epoch constant-rate recipe carrying the tuned rate), so
+the best trial becomes an ordinary, cached model once its recipe is set. The tuner folder is reopened with
+``overwrite=False``: a search resumes, and distributed workers share it (README: Distributed tuning).
 """
 
 from __future__ import annotations
@@ -99,12 +97,8 @@ def _score(value) -> str:
 
 
 def make_tuner(space: str, profile: Profile, seed: int = SEED, directory: str | None = None):
-    """A Hyperband tuner whose state lives in ``<store>/tuner/<space>-v<CACHE_VERSION>`` (resumable).
-
-    The cache version in the name means a change that invalidates stored models also starts a new search.
-    Each finished trial prints one progress line (n of at most N, best so far), tagged with this
-    process's ``KERASTUNER_TUNER_ID`` in distributed mode.
-    """
+    """A Hyperband tuner whose state lives in ``<store>/tuner/<space>-v<CACHE_VERSION>`` (resumable): a change that
+    invalidates stored models also starts a new search. Each finished trial prints one progress line."""
     import keras_tuner as kt
 
     total = hyperband_trials(profile.tuner_max_epochs, profile.tuner_factor, profile.tuner_iterations)
