@@ -64,22 +64,6 @@ def spec_from_hp(space: str, hp) -> ModelSpec:
     return ModelSpec(arch, TrainConfig(epochs=1, schedule="constant", **train), hparams=hparams)
 
 
-def make_hypermodel(space: str):
-    import keras_tuner as kt
-
-    from . import precision
-    from .models import build_model
-
-    class SpaceHyperModel(kt.HyperModel):
-        def build(self, hp):
-            spec = spec_from_hp(space, hp)
-            with precision.policy(spec.train.precision):
-                model = build_model(spec.arch, **spec.hparams)
-            return compile_model(model, spec.train, 1)
-
-    return SpaceHyperModel(name=f"{space}_space")
-
-
 def hyperband_trials(max_epochs: int, factor: int, iterations: int = 1) -> int:
     """How many trials a full Hyperband search runs (keras-tuner's bracket sizes; min_epochs 1).
     The oracle may stop earlier when a small space runs out of new configurations."""
@@ -101,6 +85,16 @@ def make_tuner(space: str, profile: Profile, seed: int = SEED, directory: str | 
     invalidates stored models also starts a new search. Each finished trial prints one progress line."""
     import keras_tuner as kt
 
+    from . import precision
+    from .models import build_model
+
+    class SpaceHyperModel(kt.HyperModel):
+        def build(self, hp):
+            spec = spec_from_hp(space, hp)
+            with precision.policy(spec.train.precision):
+                model = build_model(spec.arch, **spec.hparams)
+            return compile_model(model, spec.train, 1)
+
     total = hyperband_trials(profile.tuner_max_epochs, profile.tuner_factor, profile.tuner_iterations)
     worker = os.environ.get("KERASTUNER_TUNER_ID")
 
@@ -120,7 +114,7 @@ def make_tuner(space: str, profile: Profile, seed: int = SEED, directory: str | 
                   f"{time.perf_counter() - self.started:.0f} s", flush=True)
 
     return ProgressHyperband(
-        make_hypermodel(space), objective="val_accuracy", max_epochs=profile.tuner_max_epochs,
+        SpaceHyperModel(name=f"{space}_space"), objective="val_accuracy", max_epochs=profile.tuner_max_epochs,
         factor=profile.tuner_factor, hyperband_iterations=profile.tuner_iterations, seed=seed,
         directory=directory or str(profile.store_dir / "tuner"), project_name=f"{space}-v{CACHE_VERSION}",
         overwrite=False)
