@@ -23,8 +23,6 @@ BUILD_DIR_ENV = "FMNIST_BUILD_DIR"  # moves the quick profile's outputs elsewher
 
 @dataclasses.dataclass(frozen=True)
 class Profile:
-    """How much a run trains and where it writes."""
-
     name: str
     # Data: None means "all of it".
     train_subset: int | None

@@ -1,12 +1,11 @@
 """The results files: per step ``NN_name.json`` (metrics, specs, histories, extras, run times, input digests) and
 ``NN_name_probs.npz`` (float16 test probabilities), each written only by its step, atomically. Readers use
-:func:`load_summary`, which merges them and picks each family's best model in one place (:func:`best_models`).
+:func:`load_summary`, which merges them and picks each family's best model in one place.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import json
 from pathlib import Path
 
@@ -124,13 +123,6 @@ def best_of(models: dict) -> str:
     return max(models, key=lambda name: models[name]["val_accuracy"])
 
 
-def best_models(models: dict) -> dict:
-    families = {}
-    for name, entry in models.items():
-        families.setdefault(entry["family"], {})[name] = entry
-    return {family: best_of(members) for family, members in families.items()}
-
-
 def load_summary(results_dir: str | Path, profile_name: str | None = None) -> dict:
     """All steps merged: models, histories, extras and run times of every notebook, the best model of
     each family, and the metadata of the most recent step."""
@@ -153,7 +145,9 @@ def load_summary(results_dir: str | Path, profile_name: str | None = None) -> di
             latest = step
     for key in ("git_commit", "hardware", "versions", "created"):
         summary[key] = (latest or {}).get(key)
-    summary["best"] = best_models(summary["models"])
+    models = summary["models"]
+    summary["best"] = {family: best_of({name: e for name, e in models.items() if e["family"] == family})
+                       for family in dict.fromkeys(e["family"] for e in models.values())}
     return summary
 
 
@@ -165,7 +159,7 @@ def load_probs(results_dir: str | Path) -> dict[str, np.ndarray]:
     probs = {}
     for path in sorted(Path(results_dir).glob(f"[0-9][0-9]_*{PROBS_SUFFIX}")):
         with np.load(path) as npz:
-            probs.update({k: npz[k] for k in npz.files})
+            probs.update(npz)
     return probs
 
 
@@ -176,15 +170,13 @@ def as_stored(probs: np.ndarray) -> np.ndarray:
 
 
 def save_probs(results_dir: str | Path, notebook: str, new: dict[str, np.ndarray]) -> None:
-    """Add or replace test-set probability arrays (stored as float16) in one notebook's file."""
     path = probs_path(results_dir, notebook)
     probs = {}
     if path.is_file():
         with np.load(path) as npz:
-            probs = {k: npz[k] for k in npz.files}
+            probs = dict(npz)
     probs.update({k: as_stored(v) for k, v in new.items()})
     if not probs:
         return
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **probs)
-    atomic.write_bytes(path, buffer.getvalue())
+    with atomic.atomic_path(path, suffix=".npz") as tmp:
+        np.savez_compressed(tmp, **probs)

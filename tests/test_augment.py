@@ -8,7 +8,7 @@ def _images():
 
 
 def test_augmentation_keeps_shape_and_range():
-    block = augment.augmentation_block(flip=True, shift=0.1, rotation=0.05, zoom=0.1, seed=1)
+    block = augment.augmentation_block(flip=True, shift=0.1, erasing=0.5, seed=1)
     out = np.asarray(block(_images(), training=True))
     assert out.shape == (8, 28, 28, 1)
     assert out.min() >= 0.0 and out.max() <= 1.0 + 1e-6
@@ -28,12 +28,6 @@ def test_shifts_move_whole_pixels_without_blending():
     assert set(np.unique(out)) <= {0.0, 0.5}  # no interpolated grey between the square and the background
     assert (out == 0.5).sum(axis=(1, 2, 3)).tolist() == [64] * 16  # the square moves whole, never cut by the border
     assert not np.array_equal(out, x)
-
-
-def test_flip_is_an_involution():
-    x = _images()
-    np.testing.assert_array_equal(augment.flip_horizontal(augment.flip_horizontal(x)), x)
-    np.testing.assert_array_equal(augment.flip_horizontal(x)[:, :, 0], x[:, :, -1])
 
 
 def test_erasing_blanks_a_rectangle_in_training_only():

@@ -46,23 +46,6 @@ def test_unknown_schedule_is_rejected():
         train.make_optimizer(TrainConfig(epochs=1, schedule="triangle"), 1)
 
 
-def test_weight_averaging_leaves_the_averaged_weights_in_the_model():
-    import keras
-
-    assert "ema" not in TrainConfig(epochs=1).to_dict(), "cache keys of models trained before the option stay"
-    x, y = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]] * 4), np.array([0, 1, 1] * 4)
-    trained = {}
-    for ema in (0.0, 0.9):
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
-        cfg = TrainConfig(epochs=3, batch_size=2, learning_rate=0.1, schedule="constant", ema=ema)
-        train.compile_model(model, cfg, 6).fit(x, y, epochs=3, batch_size=2, shuffle=False, verbose=0)
-        trained[ema] = model
-    averaged = trained[0.9].optimizer._model_variables_moving_average
-    np.testing.assert_allclose(trained[0.9].get_weights()[0], averaged[0].numpy(), rtol=1e-6)
-    assert not np.allclose(trained[0.9].get_weights()[0], trained[0.0].get_weights()[0])
-
-
 def test_label_smoothing_loss_is_the_smoothed_crossentropy():
     probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
     labels = np.array([0, 2])

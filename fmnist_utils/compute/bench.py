@@ -1,14 +1,7 @@
-"""``make bench``: how fast this machine trains, and how much sooner our CNN recipe reaches 92% test accuracy
-than report 004's.
-
-* Throughput: images/s of a training epoch of the best MLP, and of the best CNN's network in float32 and in the
-  project's CNN precision (``recipes.CNN_PRECISION``).
-* Time to accuracy: training seconds until test accuracy first reaches the target (92% in the full profile), the
-  median of three runs, for report 004's recipe (2-conv + 1 hidden layer, Adam 1e-3, batch 128, float32) and for
-  ours on the same widths (BatchNorm, flips, a one-epoch warm-up and cosine decay, bfloat16, test-time flips): a
-  comparison of recipes, not of capacity. The test set is only watched to time the milestone; nothing is chosen.
-
-Writes ``<results dir>/bench.json`` atomically; prints the CPU flags, precision and kernels it ran with.
+"""``make bench``: images/s of a training epoch (the best MLP; the best CNN in float32 and in
+``recipes.CNN_PRECISION``), and the training seconds (median of three runs) until test accuracy first reaches the target
+for report 004's CNN recipe and for ours on the same widths: a comparison of recipes, not of capacity. The test set is
+only watched to time the milestone; nothing is chosen. Writes ``<results dir>/bench.json``.
 """
 
 from __future__ import annotations

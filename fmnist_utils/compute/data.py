@@ -45,15 +45,11 @@ class DataError(RuntimeError):
 
 
 def read_idx_file(path: str | os.PathLike, expected_sha256: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Read a (possibly gzipped) IDX file of unsigned bytes whose decompressed SHA-256 must be ``expected_sha256``:
-    a file that matches the original release also has its magic number, dimensions and length, so only the data
-    (the last ``prod(shape)`` bytes, after the header) is read."""
-    path = Path(path)
+    """Read a gzipped IDX file of unsigned bytes whose decompressed SHA-256 must be ``expected_sha256``: a file that
+    matches the original release also has its magic number, dimensions and length, so only the data (the last
+    ``prod(shape)`` bytes, after the header) is read."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(2)
-        opener = gzip.open if head == b"\x1f\x8b" else open
-        with opener(path, "rb") as fh:
+        with gzip.open(path, "rb") as fh:
             raw = fh.read()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found. {FIX_HINT}") from None
@@ -67,19 +63,13 @@ def read_idx_file(path: str | os.PathLike, expected_sha256: str, shape: tuple[in
 
 
 def candidate_dirs() -> list[Path]:
-    dirs = []
-    if os.environ.get(DATA_DIR_ENV):
-        dirs.append(Path(os.environ[DATA_DIR_ENV]).expanduser())
-    dirs += [SYSTEM_DATA_DIR, KERAS_CACHE_DIR]
-    return dirs
+    env = os.environ.get(DATA_DIR_ENV)
+    return ([Path(env).expanduser()] if env else []) + [SYSTEM_DATA_DIR, KERAS_CACHE_DIR]
 
 
 def find_data_dir() -> Path | None:
-    """The first candidate folder that holds all four files (or ``None``).
-
-    A folder named by ``$FMNIST_DATA_DIR`` is trusted: if it lacks a file, that is an error
-    rather than a silent fall-through to another copy.
-    """
+    """The first candidate folder that holds all four files (or ``None``). A folder named by ``$FMNIST_DATA_DIR``
+    is trusted: if it lacks a file, that is an error rather than a silent fall-through to another copy."""
     for i, folder in enumerate(candidate_dirs()):
         present = [name for name in FILES if (folder / name).is_file()]
         if len(present) == len(FILES):
@@ -104,10 +94,7 @@ def _download_with_keras() -> Path:
 
 
 def load_fashion_mnist(data_dir: str | os.PathLike | None = None, *, allow_download: bool = True):
-    """Return ``((x_train, y_train), (x_test, y_test))`` as uint8 arrays, like Keras' loader.
-
-    Shapes: (60000, 28, 28), (60000,), (10000, 28, 28), (10000,).
-    """
+    """``((x_train, y_train), (x_test, y_test))`` as uint8 arrays, like Keras' loader."""
     folder = Path(data_dir) if data_dir is not None else find_data_dir()
     if folder is None:
         if not allow_download:
@@ -120,11 +107,8 @@ def load_fashion_mnist(data_dir: str | os.PathLike | None = None, *, allow_downl
 
 def stratified_split(y: np.ndarray, val_size: int = 6000, seed: int = 42,
                      train_subset: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(train_idx, val_idx)``: a class-stratified hold-out of ``val_size`` images.
-
-    ``train_subset`` (quick runs) keeps a stratified subset of the remaining training images.
-    The test set never enters: selection happens on the validation split only.
-    """
+    """Indices ``(train_idx, val_idx)``: a class-stratified hold-out of ``val_size`` images; ``train_subset``
+    (quick runs) keeps a stratified subset of the remaining training images."""
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(len(y))
@@ -136,16 +120,14 @@ def stratified_split(y: np.ndarray, val_size: int = 6000, seed: int = 42,
 
 
 def scale(x: np.ndarray) -> np.ndarray:
-    return (np.asarray(x, dtype=np.float32) / 255.0)
+    return np.asarray(x, dtype=np.float32) / 255.0
 
 
 def for_mlp(x: np.ndarray) -> np.ndarray:
-    """Scaled and flattened to (n, 784)."""
     return scale(x).reshape(len(x), -1)
 
 
 def for_cnn(x: np.ndarray) -> np.ndarray:
-    """Scaled, with a channel axis: (n, 28, 28, 1)."""
     return scale(x).reshape(len(x), *IMAGE_SHAPE, 1)
 
 

@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import pickle
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -50,21 +51,10 @@ def weights_path() -> Path:
     return path
 
 
-class _Storage:
-    def __init__(self, dtype):
-        self.dtype, self.data = dtype, None
-
-
-class _Tensor:
-    """A tensor's view of a storage, materialised once every storage is read."""
-
-    def __init__(self, storage, offset, size, stride):
-        self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
-
-    def array(self) -> np.ndarray:
-        item = self.storage.data.itemsize
-        return np.lib.stride_tricks.as_strided(self.storage.data[self.offset:], shape=self.size,
-                                               strides=[s * item for s in self.stride]).copy()
+def _rebuild_tensor(storage, offset, size, stride, *_):
+    """A tensor's view of a storage, as a function that materialises it once every storage is read."""
+    return lambda: np.lib.stride_tricks.as_strided(storage.data[offset:], shape=tuple(size),
+                                                   strides=[s * storage.data.itemsize for s in stride]).copy()
 
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -80,19 +70,19 @@ class RestrictedUnpickler(pickle.Unpickler):
         if module == "collections":
             return collections.OrderedDict
         if name == "_rebuild_tensor_v2":
-            return lambda storage, offset, size, stride, *_: _Tensor(storage, offset, size, stride)
+            return _rebuild_tensor
         return STORAGE_DTYPES[name]
 
     def persistent_load(self, pid):
         kind, dtype, key, *_ = pid
         if kind != "storage":
             raise pickle.UnpicklingError(f"unknown persistent id {kind!r}")
-        return self.storages.setdefault(key, _Storage(np.dtype(dtype)))
+        return self.storages.setdefault(key, SimpleNamespace(dtype=np.dtype(dtype), data=None))
 
 
 def read_torch_legacy(path: str | Path) -> dict[str, np.ndarray]:
     """The tensors of a legacy-format ``torch.save`` file (a state dict) as NumPy arrays, by name."""
-    storages: dict[str, _Storage] = {}
+    storages: dict[str, SimpleNamespace] = {}
     with open(path, "rb") as f:
         def load():
             return RestrictedUnpickler(f, storages).load()
@@ -108,7 +98,7 @@ def read_torch_legacy(path: str | Path) -> dict[str, np.ndarray]:
             storage.data = np.frombuffer(f.read(count * storage.dtype.itemsize), dtype=storage.dtype.newbyteorder("<"))
             if len(storage.data) != count:
                 raise ValueError(f"{path}: truncated storage {key}")
-    return {name: tensor.array() for name, tensor in state.items()}
+    return {name: tensor() for name, tensor in state.items()}
 
 
 def _conv_bn(x, filters, kernel, stride, name, layers, act=True):

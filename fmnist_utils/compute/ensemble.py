@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -25,20 +26,14 @@ def hard_vote(member_probs: np.ndarray) -> np.ndarray:
     summed probability (deterministic, and the soft vote's choice among the tied)."""
     member_probs = np.asarray(member_probs)
     n_classes = member_probs.shape[-1]
-    votes = np.zeros(member_probs.shape[1:], dtype=np.float64)
-    labels = member_probs.argmax(axis=-1)  # members × images
-    for member_labels in labels:
-        votes[np.arange(len(member_labels)), member_labels] += 1
+    votes = np.eye(n_classes)[member_probs.argmax(axis=-1)].sum(axis=0)  # images × classes
     tie_break = member_probs.sum(axis=0) / (len(member_probs) * n_classes + 1)  # < 1 vote
     return (votes + tie_break * (votes == votes.max(axis=1, keepdims=True))).argmax(axis=1)
 
 
 def accuracy_by_size(member_probs: np.ndarray, y_true: np.ndarray, n_orders: int = SIZE_ORDERS,
                      seed: int = 0) -> pd.DataFrame:
-    """Soft-vote accuracy of the first k members, k = 1…M, over random member orders.
-
-    Returns one row per k: mean, std, min and max accuracy over the orders.
-    """
+    """Soft-vote accuracy of the first k members, k = 1…M, over ``n_orders`` random member orders."""
     member_probs = np.asarray(member_probs, dtype=np.float64)
     m = len(member_probs)
     rng = np.random.default_rng(seed)
@@ -70,16 +65,14 @@ def member_plan(designs: dict[str, tuple[ModelSpec, int]], recorded: dict[str, d
     return plan
 
 
-def greedy_selection(member_probs, y_true: np.ndarray, max_members: int | None = None) -> list[int]:
+def greedy_selection(member_probs, y_true: np.ndarray) -> list[int]:
     """Forward selection of ensemble members (Caruana et al., 2004), without replacement: start from the
     member with the lowest log-loss, then add the member that most lowers the soft vote's log-loss, and
     stop when no member lowers it. Call it with *validation* probabilities. Returns member indices in
     the order chosen. Log-loss rather than accuracy: it is smooth, so it does not stall on ties."""
     member_probs = np.asarray(member_probs, dtype=np.float64)
-    max_members = len(member_probs) if max_members is None else max_members
-
     chosen, total, best = [], np.zeros_like(member_probs[0]), np.inf
-    while len(chosen) < max_members:
+    while len(chosen) < len(member_probs):
         candidates = [i for i in range(len(member_probs)) if i not in chosen]
         losses = [log_loss(y_true, (total + member_probs[i]) / (len(chosen) + 1)) for i in candidates]
         if not candidates or min(losses) >= best:
@@ -93,13 +86,10 @@ def greedy_selection(member_probs, y_true: np.ndarray, max_members: int | None =
 def growth(val_probs, test_probs, y_val: np.ndarray, y_test: np.ndarray) -> pd.DataFrame:
     """Soft-vote validation and test accuracy of the first k members, k = 1…M, in the given order
     (e.g. the order :func:`greedy_selection` chose them)."""
-    rows = []
-    val_sum, test_sum = 0.0, 0.0
-    for k, (val, test) in enumerate(zip(val_probs, test_probs, strict=True), start=1):
-        val_sum, test_sum = val_sum + np.asarray(val, np.float64), test_sum + np.asarray(test, np.float64)
-        rows.append({"members": k, "val_accuracy": accuracy(y_val, val_sum),
-                     "test_accuracy": accuracy(y_test, test_sum)})
-    return pd.DataFrame(rows)
+    val_sums, test_sums = (np.cumsum(np.asarray(p, np.float64), axis=0) for p in (val_probs, test_probs))
+    return pd.DataFrame({"members": np.arange(1, len(val_sums) + 1),
+                         "val_accuracy": [accuracy(y_val, s) for s in val_sums],
+                         "test_accuracy": [accuracy(y_test, s) for s in test_sums]})
 
 
 def teach(members, images: np.ndarray) -> np.ndarray:
@@ -115,8 +105,6 @@ def teach(members, images: np.ndarray) -> np.ndarray:
 
 def student_spec(design: ModelSpec, members, seed: int) -> ModelSpec:
     """A student of ``design``'s network and recipe, distilled from ``members`` (named by their cache keys)."""
-    import dataclasses
-
     teachers = tuple(m.train.key for m in members)
     train = dataclasses.replace(design.train, distill=DISTILL, temperature=TEMPERATURE, teachers=teachers)
     return design.replace(seed=seed, train=train)

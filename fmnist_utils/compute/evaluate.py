@@ -8,7 +8,6 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics
 
-from .augment import flip_horizontal
 from .data import CLASS_NAMES, IMAGE_SHAPE
 
 ECE_BINS = 15  # equal-width confidence bins of the calibration error and the reliability diagram
@@ -21,7 +20,7 @@ def predict_proba(model, x: np.ndarray, tta_flip: bool = False, batch_size: int 
     if tta_flip:
         if x.ndim not in (2, 4):
             raise ValueError("Test-time flip averaging needs images, shaped (n, 28, 28, 1) or (n, 784).")
-        mirror = flip_horizontal(x) if x.ndim == 4 else flip_horizontal(x.reshape(-1, *IMAGE_SHAPE)).reshape(x.shape)
+        mirror = x[:, :, ::-1] if x.ndim == 4 else x.reshape(-1, *IMAGE_SHAPE)[:, :, ::-1].reshape(x.shape)
         probs = (probs + model.predict(mirror, batch_size=batch_size, verbose=0)) / 2
     return np.asarray(probs, dtype=np.float32)
 

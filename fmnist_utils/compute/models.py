@@ -1,10 +1,6 @@
-"""Model builders for every architecture in the report, by name.
-
-Builders return *uncompiled* models; :mod:`fmnist_utils.compute.train` compiles them with the
-optimiser and schedule of a run. ``build_model(arch, **hparams)`` is the one entry point, so a
-model is fully described by ``(arch, hparams)`` — the key of the training cache and what the
-results registry stores to rebuild a model later.
-"""
+"""Model builders for every architecture in the report, by name: ``build_model(arch, **hparams)`` returns an
+*uncompiled* model, so a network is fully described by ``(arch, hparams)``; :mod:`fmnist_utils.compute.train`
+compiles it with a run's optimiser and schedule."""
 
 from __future__ import annotations
 
@@ -39,25 +35,20 @@ def _classifier(x):
     return layers.Dense(NUM_CLASSES, activation="softmax", name="output", dtype="float32")(x)
 
 
-def linear_baseline(name: str = "linear") -> keras.Model:
+def linear_baseline() -> keras.Model:
     """Softmax regression on the 784 pixels (report 004's baseline: 7,850 parameters)."""
     inputs = keras.Input((FLAT_DIM,), name="pixels")
-    return keras.Model(inputs, _classifier(inputs), name=name)
+    return keras.Model(inputs, _classifier(inputs), name="linear")
 
 
 def mlp(hidden_units: Sequence[int] = (256,), activation: str | None = "relu", dropout: float = 0.0,
-        batch_norm: bool = False, augment: dict | None = None, name: str = "mlp") -> keras.Model:
-    """A fully connected network on flat pixels.
-
-    ``activation=None`` gives a purely linear stack (report 001's "no activation" case).
-    With ``batch_norm`` each hidden layer is Dense → BatchNorm → activation (bias dropped:
-    BatchNorm's shift replaces it). ``augment`` reshapes to an image, augments, flattens back.
-    """
-    inputs = keras.Input((FLAT_DIM,), name="pixels")
-    x = inputs
-    if augment:
-        x = layers.Reshape(IMAGE_INPUT)(x)
-        x = _maybe_augment(x, augment)
+        batch_norm: bool = False, augment: dict | None = None) -> keras.Model:
+    """A fully connected network on flat pixels; ``activation=None`` gives a purely linear stack (report 001's "no
+    activation" case). With ``batch_norm`` each hidden layer is Dense → BatchNorm → activation (bias dropped:
+    BatchNorm's shift replaces it)."""
+    inputs = x = keras.Input((FLAT_DIM,), name="pixels")
+    if augment:  # as an image, then flat again
+        x = _maybe_augment(layers.Reshape(IMAGE_INPUT)(x), augment)
         x = layers.Flatten()(x)
     for i, units in enumerate(hidden_units):
         x = layers.Dense(units, use_bias=not batch_norm, name=f"hidden{i + 1}")(x)
@@ -67,10 +58,10 @@ def mlp(hidden_units: Sequence[int] = (256,), activation: str | None = "relu", d
             x = layers.Activation(activation)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    return keras.Model(inputs, _classifier(x), name=name)
+    return keras.Model(inputs, _classifier(x), name="mlp")
 
 
-def cnn_1conv_mlp(name: str = "cnn_1conv_mlp") -> keras.Model:
+def cnn_1conv_mlp() -> keras.Model:
     """Report 004: one 16-filter conv + pool in front of the 256/128/100 MLP (850,038 parameters)."""
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
@@ -80,10 +71,10 @@ def cnn_1conv_mlp(name: str = "cnn_1conv_mlp") -> keras.Model:
     for units in (256, 128, 100):
         x = layers.Dense(units, activation="relu")(x)
         x = layers.Dropout(0.4)(x)
-    return keras.Model(inputs, _classifier(x), name=name)
+    return keras.Model(inputs, _classifier(x), name="cnn_1conv_mlp")
 
 
-def cnn_2conv(augment: dict | None = None, name: str = "cnn_2conv") -> keras.Model:
+def cnn_2conv(augment: dict | None = None) -> keras.Model:
     """Report 004: conv16 → pool → conv32 → pool → dense 256 (409,034 parameters)."""
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = _maybe_augment(inputs, augment)
@@ -94,7 +85,7 @@ def cnn_2conv(augment: dict | None = None, name: str = "cnn_2conv") -> keras.Mod
     x = layers.Flatten()(x)
     x = layers.Dense(256, activation="relu")(x)
     x = layers.Dropout(0.5)(x)
-    return keras.Model(inputs, _classifier(x), name=name)
+    return keras.Model(inputs, _classifier(x), name="cnn_2conv")
 
 
 def conv_bn(x, filters: int, kernel: int = 3, bn: bool = True):
@@ -111,13 +102,9 @@ def conv_bn(x, filters: int, kernel: int = 3, bn: bool = True):
     return layers.ReLU()(x)
 
 
-def lenet_bn(augment: dict | None = None, dropout: float = 0.3, first_bn: bool = True,
-             name: str = "lenet_bn") -> keras.Model:
-    """LeNet-5-like: two 5×5 conv+BN+pool stages and an 84-unit dense head (≈317k parameters).
-
-    Report 003's lighter CNN (≈315k parameters), with BatchNorm and dropout; ``first_bn`` as in
-    :func:`conv_bn`.
-    """
+def lenet_bn(augment: dict | None = None, dropout: float = 0.3, first_bn: bool = True) -> keras.Model:
+    """Report 003's lighter CNN (≈315k parameters) with BatchNorm and dropout, LeNet-5-like: two 5×5 conv+BN+pool
+    stages and an 84-unit dense head (≈317k parameters); ``first_bn`` as in :func:`conv_bn`."""
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = _maybe_augment(inputs, augment)
     for i, filters in enumerate((32, 64)):
@@ -129,17 +116,13 @@ def lenet_bn(augment: dict | None = None, dropout: float = 0.3, first_bn: bool =
     x = batch_norm_layer()(x)
     x = layers.ReLU()(x)
     x = layers.Dropout(dropout)(x)
-    return keras.Model(inputs, _classifier(x), name=name)
+    return keras.Model(inputs, _classifier(x), name="lenet_bn")
 
 
 def vgg_bn(blocks: Sequence[Sequence[int]] = ((32, 32), (64, 64), (128,)), dense_units: int = 256,
-           dropout: float = 0.3, augment: dict | None = None, first_bn: bool = True,
-           name: str = "vgg_bn") -> keras.Model:
-    """A VGG-style BN+dropout CNN: each block is a few conv+BN+ReLU units, then 2×2 max-pool.
-
-    The default (five conv layers in three blocks) is report 003's deeper design.
-    ``first_bn=False`` leaves BatchNorm off the very first conv (see :func:`conv_bn`).
-    """
+           dropout: float = 0.3, augment: dict | None = None, first_bn: bool = True) -> keras.Model:
+    """A VGG-style BN+dropout CNN: each block is a few conv+BN+ReLU units, then 2×2 max-pool; the default (five conv
+    layers in three blocks) is report 003's deeper design. ``first_bn`` as in :func:`conv_bn`."""
     inputs = keras.Input(IMAGE_INPUT, name="image")
     x = _maybe_augment(inputs, augment)
     for b, block in enumerate(blocks):
@@ -153,11 +136,11 @@ def vgg_bn(blocks: Sequence[Sequence[int]] = ((32, 32), (64, 64), (128,)), dense
         x = batch_norm_layer()(x)
         x = layers.ReLU()(x)
     x = layers.Dropout(dropout)(x)
-    return keras.Model(inputs, _classifier(x), name=name)
+    return keras.Model(inputs, _classifier(x), name="vgg_bn")
 
 
-def residual_bn(widths: Sequence[int] = (32, 64, 128), dropout: float = 0.3, augment: dict | None = None,
-                name: str = "residual_bn") -> keras.Model:
+def residual_bn(widths: Sequence[int] = (32, 64, 128), dropout: float = 0.3,
+                augment: dict | None = None) -> keras.Model:
     """A residual CNN with a global-average-pooling head: another architecture for the ensemble, whose errors
     differ more from CNN-5's than a second seed's do.
 
@@ -174,7 +157,7 @@ def residual_bn(widths: Sequence[int] = (32, 64, 128), dropout: float = 0.3, aug
         branch = batch_norm_layer()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(branch))
         x = layers.ReLU()(layers.Add()([x, branch]))
     x = layers.Dropout(dropout)(layers.GlobalAveragePooling2D()(x))
-    return keras.Model(inputs, _classifier(x), name=name)
+    return keras.Model(inputs, _classifier(x), name="residual_bn")
 
 # ---- The design studies' networks (notebook 07): each differs from its siblings in one choice only. ----
 
@@ -232,7 +215,6 @@ FEATURE_ARCHITECTURES = {"efficientnet_lite0"}  # trained on features computed o
 
 
 def build_model(arch: str, **hparams) -> keras.Model:
-    """Build architecture ``arch`` with keyword hyper-parameters (JSON-serialisable values)."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"Unknown architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
     return ARCHITECTURES[arch](**hparams)

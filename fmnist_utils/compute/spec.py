@@ -32,7 +32,6 @@ class TrainConfig:
     weight_decay: float = 0.0  # > 0 switches Adam to AdamW
     precision: str = "float32"  # or "mixed_bfloat16" (fmnist_utils.compute.precision; float32 where bf16 is slow)
     label_smoothing: float = 0.0  # the target puts this much mass uniformly on the ten classes
-    ema: float = 0.0  # > 0: the trained weights are their exponential moving average with this momentum
     optimizer: str = "adam"  # AdamW when weight_decay > 0; "sgd" (Nesterov momentum 0.9) or "rmsprop"
     distill: float = 0.0  # > 0: each target is this much the teachers' probabilities, the rest the one-hot label
     temperature: float = 1.0  # the teachers' probabilities softened to p^(1/T), renormalised (Hinton et al., 2015)
@@ -46,7 +45,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
         # Options added later: at their defaults, left out, so the cache keys of earlier models stay as they were.
-        for name in ("precision", "label_smoothing", "ema", "optimizer", "distill", "temperature", "teachers"):
+        for name in ("precision", "label_smoothing", "optimizer", "distill", "temperature", "teachers"):
             if values[name] == _DEFAULTS[name]:
                 del values[name]
         return values

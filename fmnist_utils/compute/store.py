@@ -1,16 +1,11 @@
-"""The model store (README: Model store): one folder per cache key, ``<store>/<key>/``, in git for the full profile.
-
-``model.keras`` has no optimizer state, deflated; a bfloat16 network keeps its convolution and dense weights as the
-bfloat16 values every call casts them to (the same predictions, half the file). ``predictions.npz`` holds its
-validation and test probabilities (float16) as first evaluated: steps read them back, so no CPU's rounding moves a
-recorded number. ``record.json`` holds the spec, history, timings, the CPU and precision and each file's SHA-256; a
-file that does not match it is an error naming it, never silently retrained over.
+"""The model store (README: Model store), ``<store>/<key>/``. Steps read the stored predictions back, so no CPU's
+rounding moves a recorded number; a file that does not match its record's SHA-256 is an error naming it, never
+silently retrained over.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import zipfile
@@ -142,14 +137,13 @@ def predictions(stored: Path | None, compute: Callable[[], dict], variant: str =
     kept = {}
     if holds(stored) and PREDICTIONS in require_whole(stored)["files"]:
         with np.load(path) as npz:
-            kept = {k: npz[k] for k in npz.files}
+            kept = dict(npz)
     if all(split + variant in kept for split in SPLITS):
         return {split: kept[split + variant].astype(np.float32) for split in SPLITS}
     probs = {k: as_stored(v) for k, v in compute().items()}
     if holds(stored):
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **kept, **{k + variant: v for k, v in probs.items()})
-        atomic.write_bytes(path, buffer.getvalue())
+        with atomic.atomic_path(path, suffix=".npz") as tmp:
+            np.savez_compressed(tmp, **kept, **{k + variant: v for k, v in probs.items()})
         record = read_record(stored)
         record["files"][PREDICTIONS] = sha256(path)
         atomic.write_json(Path(stored) / RECORD, record)

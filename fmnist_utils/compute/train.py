@@ -1,9 +1,6 @@
-"""Training with a cache: one ``fit`` for every model in the report.
-
-A trained model is stored under ``<artifacts>/models/<name>--<key>/`` where ``key`` hashes
-everything that determines the result (architecture, hyper-parameters, training recipe, data,
-seed). Asking again for the same key loads the model instead of training it, so rerunning a
-notebook — or resuming a killed run — retrains nothing that already finished.
+"""Training with a cache: one ``fit`` for every model in the report. A trained model is kept under
+``<artifacts>/models/<name>--<key>/`` (``key``: :meth:`~fmnist_utils.compute.spec.ModelSpec.cache_key`), so rerunning
+a notebook, or resuming a killed run, retrains nothing that already finished.
 """
 
 from __future__ import annotations
@@ -69,10 +66,7 @@ def make_optimizer(cfg: TrainConfig, steps_per_epoch: int):
         )
     elif cfg.schedule not in ("constant", "plateau"):
         raise ValueError(f"Unknown schedule {cfg.schedule!r}")
-    # Keras' fit swaps the averaged weights in when training ends (optimizer.finalize_variable_values).
-    options = {"use_ema": True, "ema_momentum": cfg.ema} if cfg.ema else {}
-    if cfg.weight_decay:
-        options["weight_decay"] = cfg.weight_decay
+    options = {"weight_decay": cfg.weight_decay} if cfg.weight_decay else {}
     if cfg.optimizer == "sgd":
         return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, **options)
     if cfg.optimizer == "rmsprop":
@@ -140,13 +134,9 @@ def distillation_targets(labels: np.ndarray, teacher_probs: np.ndarray, weight: 
 
 def fit(name: str, spec: ModelSpec, splits: dict, cache_dir: str | Path, verbose: int = 2,
         store_dir: str | Path | None = None, teacher: Callable[[], np.ndarray] | None = None) -> TrainResult:
-    """Train ``spec`` on ``splits["train"]``, validating on ``splits["val"]``.
-
-    ``splits`` holds uint8 ``(x, y)`` pairs; preprocessing follows the architecture. The test
-    split is never touched here. Returns the trained model from the training cache or the model store
-    (``store_dir``) when either holds this key, and trains it only when neither does. A distilled spec also
-    needs ``teacher``: the teachers' probabilities for the training images, computed only if it trains.
-    """
+    """Train ``spec`` on ``splits["train"]`` (uint8 ``(x, y)`` pairs), validating on ``splits["val"]``, unless the
+    training cache or the model store (``store_dir``) holds its key. A distilled spec also needs ``teacher``: the
+    teachers' probabilities for the training images, computed only if it trains."""
     (x_tr, y_tr), (x_val, y_val) = splits["train"], splits["val"]
     key = spec.cache_key(fingerprint(x_tr, y_tr, x_val, y_val))
     folder = Path(cache_dir) / "models" / f"{name}--{key}"

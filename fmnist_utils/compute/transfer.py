@@ -52,30 +52,6 @@ def extract(images: np.ndarray, size: int, cache_dir: Path, batch: int = 256) ->
     return top_input, features, seconds
 
 
-def head(features: int = HEAD, dropout: float = 0.2):
-    import keras
-    from keras import layers
-
-    inputs = keras.Input((features,), name="features")
-    x = layers.Dropout(dropout)(inputs)
-    return keras.Model(inputs, layers.Dense(10, activation="softmax", name="output")(x), name="lite0_head")
-
-
-def top_blocks(size: int, dropout: float = 0.2):
-    """The top of the ImageNet network from ``TOP_FROM`` (ImageNet weights, BatchNorm statistics frozen) and a
-    new ten-way classifier, fed the cached inputs of that top."""
-    import keras
-    from keras import layers
-
-    net = imagenet_classifier((size, size, 3), classes=None)
-    top = keras.Model(net.get_layer(TOP_FROM).input, net.output)
-    for layer in top.layers:
-        layer.trainable = type(layer).__name__ != "BatchNormalization"
-    inputs = keras.Input(top.input.shape[1:], name="top_input")
-    x = layers.Dropout(dropout)(top(inputs, training=False))
-    return keras.Model(inputs, layers.Dense(10, activation="softmax", name="output")(x), name="lite0_top")
-
-
 def spec(trained: str, size: int, epochs: int, learning_rate: float, seed: int) -> ModelSpec:
     return ModelSpec("efficientnet_lite0", TrainConfig(epochs, learning_rate=learning_rate, schedule="constant",
                                                        patience=3),
@@ -83,10 +59,26 @@ def spec(trained: str, size: int, epochs: int, learning_rate: float, seed: int) 
 
 
 def network(input_size: int, trained: str, pretrained: str = "ImageNet"):
-    """The part of the transferred network that trains, fed features that :func:`extract` computed once."""
+    """The part of the transferred network that trains, fed what :func:`extract` computed once: a new ten-way
+    classifier on the pooled features (``"head"``), or on the top of the ImageNet network from ``TOP_FROM`` (ImageNet
+    weights, BatchNorm statistics frozen) fed the cached inputs of that top."""
+    import keras
+    from keras import layers
+
     if pretrained != "ImageNet" or trained not in ("head", "stage 7 and head"):
         raise ValueError(f"No transfer network {pretrained!r}/{trained!r}: ImageNet, 'head' or 'stage 7 and head'")
-    return head() if trained == "head" else top_blocks(input_size)
+    if trained == "head":
+        inputs = x = keras.Input((HEAD,), name="features")
+    else:
+        net = imagenet_classifier((input_size, input_size, 3), classes=None)
+        top = keras.Model(net.get_layer(TOP_FROM).input, net.output)
+        for layer in top.layers:
+            layer.trainable = type(layer).__name__ != "BatchNormalization"
+        inputs = keras.Input(top.input.shape[1:], name="top_input")
+        x = top(inputs, training=False)
+    x = layers.Dropout(0.2)(x)
+    name = "lite0_head" if trained == "head" else "lite0_top"
+    return keras.Model(inputs, layers.Dense(10, activation="softmax", name="output")(x), name=name)
 
 
 def choose_size(splits: dict, settings: dict, cache_dir: Path, seed: int,

@@ -1,14 +1,13 @@
-"""Hyperband search (keras-tuner) over report 003's MLP space and around our own CNN.
-
-A *space* maps keras-tuner's ``hp`` to a :class:`~fmnist_utils.compute.spec.ModelSpec` (a one-epoch constant-rate
-recipe carrying the tuned rate), so the best trial becomes an ordinary, cached model once its recipe is set. The tuner
-folder is reopened with ``overwrite=False``: a search resumes, and distributed workers share it (README; ``python -m
-fmnist_utils.compute.tuning --space cnn --profile full``).
+"""Hyperband search (keras-tuner) over report 003's MLP space and around our own CNN. A *space* maps keras-tuner's
+``hp`` to a :class:`~fmnist_utils.compute.spec.ModelSpec` (a one-epoch constant-rate recipe carrying the tuned rate), so
+the best trial becomes an ordinary, cached model once its recipe is set. The tuner folder is reopened with
+``overwrite=False``: a search resumes, and distributed workers share it (README: Distributed tuning).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import time
@@ -65,22 +64,6 @@ def spec_from_hp(space: str, hp) -> ModelSpec:
     return ModelSpec(arch, TrainConfig(epochs=1, schedule="constant", **train), hparams=hparams)
 
 
-def make_hypermodel(space: str):
-    import keras_tuner as kt
-
-    from . import precision
-    from .models import build_model
-
-    class SpaceHyperModel(kt.HyperModel):
-        def build(self, hp):
-            spec = spec_from_hp(space, hp)
-            with precision.policy(spec.train.precision):
-                model = build_model(spec.arch, **spec.hparams)
-            return compile_model(model, spec.train, 1)
-
-    return SpaceHyperModel(name=f"{space}_space")
-
-
 def hyperband_trials(max_epochs: int, factor: int, iterations: int = 1) -> int:
     """How many trials a full Hyperband search runs (keras-tuner's bracket sizes; min_epochs 1).
     The oracle may stop earlier when a small space runs out of new configurations."""
@@ -98,13 +81,19 @@ def _score(value) -> str:
 
 
 def make_tuner(space: str, profile: Profile, seed: int = SEED, directory: str | None = None):
-    """A Hyperband tuner whose state lives in ``<store>/tuner/<space>-v<CACHE_VERSION>`` (resumable).
-
-    The cache version in the name means a change that invalidates stored models also starts a new search.
-    Each finished trial prints one progress line (n of at most N, best so far), tagged with this
-    process's ``KERASTUNER_TUNER_ID`` in distributed mode.
-    """
+    """A Hyperband tuner whose state lives in ``<store>/tuner/<space>-v<CACHE_VERSION>`` (resumable): a change that
+    invalidates stored models also starts a new search. Each finished trial prints one progress line."""
     import keras_tuner as kt
+
+    from . import precision
+    from .models import build_model
+
+    class SpaceHyperModel(kt.HyperModel):
+        def build(self, hp):
+            spec = spec_from_hp(space, hp)
+            with precision.policy(spec.train.precision):
+                model = build_model(spec.arch, **spec.hparams)
+            return compile_model(model, spec.train, 1)
 
     total = hyperband_trials(profile.tuner_max_epochs, profile.tuner_factor, profile.tuner_iterations)
     worker = os.environ.get("KERASTUNER_TUNER_ID")
@@ -125,7 +114,7 @@ def make_tuner(space: str, profile: Profile, seed: int = SEED, directory: str | 
                   f"{time.perf_counter() - self.started:.0f} s", flush=True)
 
     return ProgressHyperband(
-        make_hypermodel(space), objective="val_accuracy", max_epochs=profile.tuner_max_epochs,
+        SpaceHyperModel(name=f"{space}_space"), objective="val_accuracy", max_epochs=profile.tuner_max_epochs,
         factor=profile.tuner_factor, hyperband_iterations=profile.tuner_iterations, seed=seed,
         directory=directory or str(profile.store_dir / "tuner"), project_name=f"{space}-v{CACHE_VERSION}",
         overwrite=False)
@@ -221,13 +210,9 @@ def space_table(space: str) -> pd.DataFrame:
             if config.get("sampling") == "log":
                 values += " (log scale)"
         rows[p.name] = values
-    # One row for a family of per-layer parameters with the same values (units_0 … units_5).
-    merged: dict[str, str] = {}
-    for name, values in rows.items():
-        family = name.rstrip("0123456789")
-        last = next(reversed(merged), None)
-        if last and family != name and last.split("…")[0].rstrip("0123456789") == family and merged[last] == values:
-            merged[f"{last.split('…')[0]}…{name}"] = merged.pop(last)
-        else:
-            merged[name] = values
+    # One row for a run of per-layer parameters with the same values (units_0 … units_5).
+    merged = {}
+    for (_, values), run in itertools.groupby(rows.items(), key=lambda row: (row[0].rstrip("0123456789"), row[1])):
+        names = [name for name, _ in run]
+        merged[names[0] if len(names) == 1 else f"{names[0]}…{names[-1]}"] = values
     return pd.DataFrame({"values": merged})
