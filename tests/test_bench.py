@@ -62,11 +62,11 @@ def test_time_to_accuracy_and_throughput_train_in_the_requested_precision(synthe
 def test_the_bench_says_which_flags_precision_and_kernels_its_numbers_depend_on(monkeypatch):
     from fmnist_utils.compute.bench import machine_line
 
-    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
     monkeypatch.delenv("FMNIST_PRECISION", raising=False)
-    assert machine_line("flags\t: fpu avx2 avx512f avx512_bf16") == (
-        "CPU flags: avx2 avx512_bf16 avx512f; precision: mixed_bfloat16; kernels: oneDNN on (TensorFlow default "
-        "for this CPU)")
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
-    line = machine_line("flags\t: fpu avx2")
-    assert line.endswith("precision: float32; kernels: oneDNN on (TF_ENABLE_ONEDNN_OPTS=1)")
+    assert machine_line("flags\t: fpu avx2 avx512f avx512_bf16") == (
+        "CPU flags: avx2 avx512_bf16 avx512f; precision: mixed_bfloat16; kernels: oneDNN")
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    with pytest.warns(UserWarning):
+        line = machine_line("flags\t: fpu avx2")
+    assert line.endswith("precision: float32; kernels: TensorFlow own (TF_ENABLE_ONEDNN_OPTS=0)")

@@ -108,17 +108,14 @@ def run(profile) -> dict:
     return report
 
 
-ONEDNN_BY_DEFAULT = {"avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16"}  # TensorFlow's policy on Linux
-
-
 def machine_line(cpuinfo: str | None = None) -> str:
-    """What the numbers depend on: the CPU's vector flags, the precision training uses, TensorFlow's CPU kernels."""
-    flags = precision.cpu_flags(cpuinfo) & {"avx2", "avx512f", *ONEDNN_BY_DEFAULT}
-    env = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
-    onednn = env.lower() in ("1", "true") if env else bool(flags & ONEDNN_BY_DEFAULT)
+    """What the numbers depend on: the CPU's vector flags, the precision training uses, TensorFlow's CPU kernels
+    (oneDNN, which importing fmnist_utils turns on, unless ``TF_ENABLE_ONEDNN_OPTS=0``)."""
+    flags = precision.cpu_flags(cpuinfo) & {"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16"}
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").lower() in ("1", "true")
     return (f"CPU flags: {' '.join(sorted(flags)) or 'none of note'}; "
-            f"precision: {precision.resolve('mixed_bfloat16', cpuinfo)}; kernels: oneDNN {'on' if onednn else 'off'} "
-            f"({f'TF_ENABLE_ONEDNN_OPTS={env}' if env else 'TensorFlow default for this CPU'})")
+            f"precision: {precision.resolve('mixed_bfloat16', cpuinfo)}; "
+            f"kernels: {'oneDNN' if onednn else 'TensorFlow own (TF_ENABLE_ONEDNN_OPTS=0)'}")
 
 
 def main(argv=None) -> None:
