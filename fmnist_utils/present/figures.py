@@ -29,17 +29,17 @@ def best_confusion(profile: Profile, family: str):
 GALLERY_PER_KIND, TOP_CLASSES = 6, 3  # the model at work: right and wrong test images, likeliest classes shown
 
 
-def predictions(profile: Profile, family: str = "cnn", per_kind: int = GALLERY_PER_KIND, seed: int = 0):
-    """The family's best model at work: ``per_kind`` random test images it classifies correctly and as many it
-    gets wrong, each with its three most probable classes (from the stored test-set probabilities)."""
+def predictions(profile: Profile):
+    """The best CNN at work: ``GALLERY_PER_KIND`` random test images it classifies correctly and as many it gets
+    wrong, each with its three most probable classes (from the stored test-set probabilities)."""
     summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
-    p = probs[summary["best"][family]].astype(np.float32)
+    p = probs[summary["best"]["cnn"]].astype(np.float32)
     x_test, y_test = load_fashion_mnist()[1]
     right = p.argmax(1) == y_test
-    rng = np.random.default_rng(seed)
-    picks = np.concatenate([rng.choice(np.flatnonzero(right), per_kind, replace=False),
-                            rng.choice(np.flatnonzero(~right), min(per_kind, int((~right).sum())), replace=False)])
-    return gallery(profile, f"{family}_predictions", p, picks, x_test, y_test)
+    rng = np.random.default_rng(0)
+    picks = np.concatenate([rng.choice(np.flatnonzero(right), GALLERY_PER_KIND, replace=False),
+                            rng.choice(np.flatnonzero(~right), min(GALLERY_PER_KIND, (~right).sum()), replace=False)])
+    return gallery(profile, "cnn_predictions", p, picks, x_test, y_test)
 
 
 def gallery(profile: Profile, figure: str, probs: np.ndarray, picks: np.ndarray, x_test, y_test):
@@ -141,7 +141,7 @@ def redraw(profile: Profile) -> None:
         augmented_samples(profile, extra["augmented_samples"]["augment"], extra["augmented_samples"]["seed"])
     if "cnn" in summary["best"]:
         best_confusion(profile, "cnn")
-        predictions(profile, "cnn")
+        predictions(profile)
         learning_curves(profile, FINAL_CURVES, [summary["best"][f] for f in ("mlp", "cnn") if f in summary["best"]])
     if "cnn" in extra.get("tuning_trials", {}):
         tuning_values(profile, "cnn")
