@@ -109,11 +109,6 @@ def record_demo(profile: Profile) -> Path:
     return target
 
 
-def predict(paths: list[str], profile: Profile) -> list[str]:
-    """One block per image: its name, what was done to it, and the model's three most likely classes."""
-    return classify(*best_cnn(profile), paths)
-
-
 def prepare_and_predict(model, record: dict, path) -> tuple[np.ndarray, list[str], np.ndarray]:
     spec = ModelSpec.from_dict(record["spec"])
     image, done = load_image(path)
@@ -121,6 +116,7 @@ def prepare_and_predict(model, record: dict, path) -> tuple[np.ndarray, list[str
 
 
 def classify(model, record: dict, paths: list) -> list[str]:
+    """One block per image: its name, what was done to it, and the model's three most likely classes."""
     lines = [f"{record['name']} ({record['test_accuracy']:.2%} on the test set)"]
     for path in paths:
         _, done, probs = prepare_and_predict(model, record, path)
@@ -141,7 +137,7 @@ def main(argv=None) -> None:
     elif not args.images:
         parser.error("give at least one image, e.g. make predict IMAGE=shoe.png")
     else:
-        print("\n".join(predict(args.images, profile)))
+        print("\n".join(classify(*best_cnn(profile), args.images)))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,8 +38,6 @@ def headless_kernel_manager(stderr_log):
     network, so ipykernel has no unencrypted-TCP warning to print), and the kernel process's own
     stderr (C++ runtimes write there directly) goes to the run's log instead of the terminal;
     the cells' stderr still reaches papermill through the kernel."""
-    import uuid
-
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.paths import jupyter_runtime_dir
 
@@ -100,11 +100,7 @@ def log_to(path: Path) -> Iterator:
 
 
 def execute(source: Path, target: Path, profile: Profile) -> float:
-    """Execute ``source`` with papermill into ``target`` atomically; return wall seconds.
-
-    On an exception in the notebook, the executed copy is moved to ``profile.failed_dir`` and
-    :class:`NotebookFailed` is raised with the cell, its heading and the traceback.
-    """
+    """Execute ``source`` with papermill into ``target`` atomically; return wall seconds."""
     import papermill as pm
 
     os.environ["FMNIST_PROFILE"] = profile.name
@@ -164,8 +160,6 @@ def remove_leftovers(profile: Profile) -> list[Path]:
 def dead_kernel_files() -> list[Path]:
     """Connection files (``/tmp/tmp*.json``, or the Jupyter runtime folder's ``kernel-*.json``) and IPC sockets
     (``fmnist-<id>-ipc-<n>``) of this project's kernels that no live process uses."""
-    import tempfile
-
     from jupyter_core.paths import jupyter_runtime_dir
 
     runtime = Path(jupyter_runtime_dir())
@@ -190,16 +184,14 @@ def dead_kernel_files() -> list[Path]:
     return removed
 
 
-def keras_temp_folders(tmp_dir: Path | None = None, idle_seconds: float = 60.0) -> list[Path]:
+def keras_temp_folders(tmp_dir: Path | None = None) -> list[Path]:
     """Remove Keras' temporary model folders (``/tmp/tmp*/`` holding only ``assets/``) that a killed save left:
     Keras deletes them when a save or load ends, so one untouched for a minute belongs to a dead process."""
-    import tempfile
-
     removed = []
     for folder in Path(tmp_dir or tempfile.gettempdir()).glob("tmp*/"):
         try:
             if ([p.name for p in folder.iterdir()] == ["assets"] and folder.stat().st_uid == os.getuid()
-                    and time.time() - folder.stat().st_mtime > idle_seconds):
+                    and time.time() - folder.stat().st_mtime > 60):
                 shutil.rmtree(folder)
                 removed.append(folder)
         except OSError:

@@ -104,19 +104,10 @@ def _utc_stamp() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def move_aside(path: Path) -> Path | None:
-    """Rename a corrupt file to ``<name>.corrupt-<UTC time>`` next to it (kept for inspection); None if absent."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    target = path.with_name(f"{path.name}.corrupt-{_utc_stamp()}")
-    path.rename(target)
-    return target
-
-
 def set_aside_step(results_dir: Path, step: str) -> list[Path]:
-    return [moved for p in (step_path(results_dir, step), probs_path(results_dir, step))
-            for moved in [move_aside(p)] if moved]
+    """Rename a step's files to ``<name>.corrupt-<UTC time>`` next to them (kept for inspection)."""
+    paths = [p for p in (step_path(results_dir, step), probs_path(results_dir, step)) if p.exists()]
+    return [p.rename(p.with_name(f"{p.name}.corrupt-{_utc_stamp()}")) for p in paths]
 
 
 def set_aside_corrupt_models(artifacts_dir: Path) -> list[str]:
