@@ -57,8 +57,8 @@ def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
     return np.asarray(canvas, dtype=np.uint8), done
 
 
-def top_k(probs: np.ndarray, k: int = TOP_K) -> list[tuple[str, float]]:
-    order = np.argsort(-probs, kind="stable")[:k]  # ties in class order
+def top_k(probs: np.ndarray) -> list[tuple[str, float]]:
+    order = np.argsort(-probs, kind="stable")[:TOP_K]  # ties in class order
     return [(CLASS_NAMES[i], float(probs[i])) for i in order]
 
 

@@ -69,13 +69,9 @@ def failure_message(executed, source: Path, ename: str, evalue: str, traceback: 
     cells = [c for c in executed.cells if not PAPERMILL_TAGS & set(c.metadata.get("tags", []))]
     position = next(i for i, c in enumerate(cells, 1)
                     if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
-    heading = "the top of the notebook"
-    for cell in reversed(cells[:position - 1]):
-        titles = ([line for line in cell.source.splitlines() if line.startswith("#")]
-                  if cell.cell_type == "markdown" else [])
-        if titles:
-            heading = f'"{titles[-1].lstrip("#").strip()}"'
-            break
+    titles = [line for c in cells[:position - 1] if c.cell_type == "markdown"
+              for line in c.source.splitlines() if line.startswith("#")]
+    heading = f'"{titles[-1].lstrip("#").strip()}"' if titles else "the top of the notebook"
     trace = ANSI.sub("", "\n".join(traceback)).rstrip()
     return (f"{source.name} failed in cell {position} of {len(cells)} (under {heading}): {ename}: {evalue}\n"
             f"{trace}")

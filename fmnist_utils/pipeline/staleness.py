@@ -107,9 +107,8 @@ def model_identities(models: dict) -> dict:
 
 
 def input_digests(name: str, profile: Profile) -> dict:
-    """What a step's results depend on, by content (a fresh clone keeps no file times): the notebook's
-    code cells, the package modules that compute its results (:func:`step_modules`), and the models of the
-    steps it reads."""
+    """What a step's results depend on: its notebook's code cells, the package modules that compute its results
+    (:func:`step_modules`), and the models of the steps it reads."""
     import nbformat
 
     nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)

@@ -47,7 +47,6 @@ class Comparison(_Verdict):
 
     @property
     def a_is_better(self) -> bool:
-        """``a`` is significantly more accurate than ``b``."""
         return self.significant and self.only_a_correct > self.only_b_correct
 
     @property

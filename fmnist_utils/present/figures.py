@@ -22,8 +22,7 @@ def best_confusion(profile: Profile, family: str):
     name = summary["best"][family]
     _, y_test = load_fashion_mnist()[1]
     fig = plots.confusion_heatmap(evaluate.confusion(y_test, probs[name].argmax(1)))
-    plots.save_figure(fig, f"{family}_best_confusion", profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, f"{family}_best_confusion", profile.figures_dir)
 
 
 GALLERY_PER_KIND, TOP_CLASSES = 6, 3  # the model at work: right and wrong test images, likeliest classes shown
@@ -45,8 +44,7 @@ def predictions(profile: Profile):
 def gallery(profile: Profile, figure: str, probs: np.ndarray, picks: np.ndarray, x_test, y_test):
     top = [[(CLASS_NAMES[c], float(probs[i, c])) for c in np.argsort(-probs[i])[:TOP_CLASSES]] for i in picks]
     fig = plots.top3_gallery(x_test[picks], [CLASS_NAMES[y_test[i]] for i in picks], top)
-    plots.save_figure(fig, figure, profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, figure, profile.figures_dir)
 
 
 def report_003_targets() -> dict[str, float]:
@@ -78,11 +76,8 @@ def ensemble_figures(profile: Profile) -> None:
 
 def eda(profile: Profile, seed: int) -> list:
     (x, y), _ = load_fashion_mnist()
-    drawn = {"eda_sample_grid": plots.sample_grid(x, y, seed=seed),
-             "eda_mean_images": plots.mean_images(x, y)}
-    for name, fig in drawn.items():
-        plots.save_figure(fig, name, profile.figures_dir)
-    return list(drawn.values())
+    return [plots.save_figure(plots.sample_grid(x, y, seed=seed), "eda_sample_grid", profile.figures_dir),
+            plots.save_figure(plots.mean_images(x, y), "eda_mean_images", profile.figures_dir)]
 
 
 def augmented_samples(profile: Profile, augment: dict, seed: int):
@@ -92,8 +87,7 @@ def augmented_samples(profile: Profile, augment: dict, seed: int):
     views = [np.asarray(block(sample, training=True)) for _ in range(3)]
     labels = ["original"] * 8 + [f"augmented {i + 1}" for i in range(3) for _ in range(8)]
     fig = plots.labelled_images(np.concatenate([sample] + views), labels, cols=8)
-    plots.save_figure(fig, "cnn_augmented_samples", profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, "cnn_augmented_samples", profile.figures_dir)
 
 
 def long_histories(histories: dict[str, dict]) -> pd.DataFrame:
@@ -111,8 +105,7 @@ def long_histories(histories: dict[str, dict]) -> pd.DataFrame:
 def learning_curves(profile: Profile, figure: str, names: list[str]):
     histories = results.load_summary(profile.results_dir)["histories"]
     fig = plots.learning_curves(long_histories({n: histories[n] for n in names}))
-    plots.save_figure(fig, figure, profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, figure, profile.figures_dir)
 
 
 CURVES = "curves:"  # an extra named "curves:<figure>" lists the models of a learning-curve figure
@@ -125,8 +118,7 @@ TUNING_AXES = {"cnn": ["width", "dense_units", "dropout", "shift", "erasing", "w
 def tuning_values(profile: Profile, space: str):
     trials = results.load_summary(profile.results_dir)["extra"]["tuning_trials"][space]
     fig = plots.scores_by_value(pd.DataFrame(trials), TUNING_AXES[space])
-    plots.save_figure(fig, f"tuning_{space}_values", profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, f"tuning_{space}_values", profile.figures_dir)
 
 
 def redraw(profile: Profile) -> None:

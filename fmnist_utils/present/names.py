@@ -1,7 +1,7 @@
 """What a reader sees for each model: a readable name and its layers in words, read from the recorded spec.
 
 The code and the results files identify models by ids (``cnn_final_seed2``); the report, its tables and
-its figures use the names defined here, once. Presentation only: renaming never makes a result stale.
+its figures use the names defined here, once.
 """
 
 from __future__ import annotations

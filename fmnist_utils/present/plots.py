@@ -1,7 +1,4 @@
-"""Figures: each function takes data and returns a matplotlib Figure; ``save_figure`` writes it.
-
-Plotting never trains or evaluates anything, so restyling a figure is cheap.
-"""
+"""Figures: each function takes data and returns a matplotlib Figure; ``save_figure`` writes it."""
 
 from __future__ import annotations
 
@@ -47,14 +44,12 @@ def percent_axis(axis) -> None:
 REPRODUCIBLE_METADATA = {"pdf": {"CreationDate": None}}
 
 
-def save_figure(fig, name: str, folder: str | Path) -> list[Path]:
-    written = []
+def save_figure(fig, name: str, folder: str | Path):
+    """Write ``<folder>/<name>.png`` and ``.pdf``; return the figure (a notebook cell shows it)."""
     for fmt in ("png", "pdf"):
-        target = Path(folder) / f"{name}.{fmt}"
-        with atomic.atomic_path(target, suffix=f".{fmt}") as tmp:
+        with atomic.atomic_path(Path(folder) / f"{name}.{fmt}", suffix=f".{fmt}") as tmp:
             fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format=fmt, metadata=REPRODUCIBLE_METADATA.get(fmt))
-        written.append(target)
-    return written
+    return fig
 
 
 def _image_axes(rows: int, cols: int, cell: float):
@@ -104,9 +99,8 @@ def mean_images(x: np.ndarray, y: np.ndarray):
 
 
 def learning_curves(long: pd.DataFrame):
-    """Train (dashed) and validation (solid) loss and accuracy per epoch, one colour per model.
-
-    ``long``: :func:`fmnist_utils.present.figures.long_histories`."""
+    """Train (dashed) and validation (solid) loss and accuracy per epoch, one colour per model (``long``:
+    :func:`fmnist_utils.present.figures.long_histories`)."""
     data = long[long["metric"].isin(["loss", "accuracy"])]
     fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.4))
     for ax, metric in zip(axes, ["loss", "accuracy"], strict=True):

@@ -59,7 +59,6 @@ def in_words(count: int) -> str:
 
 
 def plural(count: int, word: str) -> str:
-    """(1, 'epoch') → '1 epoch'; (3, 'epoch') → '3 epochs'."""
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
