@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import logging
 import os
 import sys
@@ -125,8 +126,6 @@ def main(argv=None) -> int:
 def one_run_at_a_time(profile: Profile, what: str) -> Iterator[None]:
     """Hold ``build/<profile>/pipeline.lock`` for the run; a second run of the same profile stops at once and
     names the running one (two runs would train the same models twice and interleave their results files)."""
-    import fcntl
-
     path = profile.build_dir / "pipeline.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as lock:

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from .. import atomic, results
 from ..compute import store
@@ -26,8 +27,6 @@ TOP_K = 3  # classes `make predict` prints
 def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
     """A picture as the network sees Fashion-MNIST (see the module's docstring). Returns the uint8 image and what
     was done to it; a missing file or one that is not an image stops with one line."""
-    from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
-
     try:
         with Image.open(path) as opened:
             image = opened.convert("L")
@@ -65,8 +64,6 @@ def top_k(probs: np.ndarray) -> list[tuple[str, float]]:
 def example_photo(x: np.ndarray, y: np.ndarray, target: Path) -> Path:
     """An image dressed as a photograph, for the demo: the first sneaker of ``x``, dark on an off-white
     background, enlarged eight times on a wider colour canvas (so that the demo shows inversion and resizing)."""
-    from PIL import Image
-
     sneaker = x[int(np.flatnonzero(y == CLASS_NAMES.index("Sneaker"))[0])]
     garment = Image.fromarray(255 - sneaker).resize((8 * SIDE, 8 * SIDE), Image.Resampling.BICUBIC).convert("RGB")
     canvas = Image.new("RGB", (11 * SIDE, 8 * SIDE), (250, 248, 240))
@@ -93,8 +90,6 @@ def record_demo(profile: Profile) -> Path:
     """Run the demo on :func:`example_photo` of a validation image (no network trained on it, and it is not a test
     image) and keep the command and what it printed next to the store, with a figure for the report (the PDF build
     trains and predicts nothing)."""
-    from PIL import Image
-
     example = example_photo(*prepare_splits(profile, SEED)["val"], profile.store_dir / "sneaker.png")
     shown = example.relative_to(ROOT)
     command = f"make predict IMAGE={shown}" + ("" if profile.is_published else f" PROFILE={profile.name}")

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+from jupyter_core.paths import jupyter_runtime_dir
 
 from .. import atomic
 from ..config import ROOT, Profile
@@ -39,7 +40,6 @@ def headless_kernel_manager(stderr_log):
     stderr (C++ runtimes write there directly) goes to the run's log instead of the terminal;
     the cells' stderr still reaches papermill through the kernel."""
     from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.paths import jupyter_runtime_dir
 
     class HeadlessKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
@@ -156,8 +156,6 @@ def remove_leftovers(profile: Profile) -> list[Path]:
 def dead_kernel_files() -> list[Path]:
     """Connection files (``/tmp/tmp*.json``, or the Jupyter runtime folder's ``kernel-*.json``) and IPC sockets
     (``fmnist-<id>-ipc-<n>``) of this project's kernels that no live process uses."""
-    from jupyter_core.paths import jupyter_runtime_dir
-
     runtime = Path(jupyter_runtime_dir())
     live = " ".join(" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"]))
     removed, live_sockets = [], set()

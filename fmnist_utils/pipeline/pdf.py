@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 from unittest import mock
 
+import nbformat
+
 from .. import atomic, results
 from ..compute.data import load_fashion_mnist
 from ..config import ROOT, get_profile
@@ -42,8 +44,6 @@ def build_report(profile_name: str) -> Path:
     config.PDFExporter.bib_command = ["true"]  # the references are a list in the report, not a .bib file
     exporter = PDFExporter(config=config, extra_template_basedirs=[str(REPORT_TEMPLATE_DIR.parent)],
                            template_name=REPORT_TEMPLATE_DIR.name)
-    import nbformat
-
     nb = nbformat.read(executed, as_version=4)
     summary = results.load_summary(profile.results_dir, profile.name)
     facts = report_facts(summary, results.load_probs(profile.results_dir), load_fashion_mnist()[1][1], profile)

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
+
 from .. import atomic, provenance, results
 from ..compute import store
 from ..config import NOTEBOOKS_DIR, ROOT, Profile
@@ -231,10 +233,8 @@ class RunMarker:
         return self._read().get("started", "earlier")
 
     def left_by_dead_run(self) -> bool:
-        if not self.path.exists():
-            return False
         pid = self._read().get("pid")
-        return not (isinstance(pid, int) and Path(f"/proc/{pid}").exists())
+        return self.path.exists() and not (isinstance(pid, int) and Path(f"/proc/{pid}").exists())
 
 
 def trained_artifacts(profile: Profile) -> set[str]:
@@ -289,8 +289,6 @@ def keep_previous_if_unchanged(profile: Profile, name: str) -> bool:
 
 
 def _same_arrays(a: Path, b: Path) -> bool:
-    import numpy as np
-
     with np.load(a) as x, np.load(b) as y:
         return sorted(x.files) == sorted(y.files) and all(np.array_equal(x[k], y[k]) for k in x.files)
 

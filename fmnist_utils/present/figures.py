@@ -92,14 +92,11 @@ def augmented_samples(profile: Profile, augment: dict, seed: int):
 
 def long_histories(histories: dict[str, dict]) -> pd.DataFrame:
     """Recorded training histories (model → column → per-epoch values) in long form for seaborn."""
-    frames = []
-    for name, history in histories.items():
-        h = pd.DataFrame(history).melt(id_vars="epoch", var_name="key", value_name="value")
-        h["split"] = np.where(h["key"].str.startswith("val_"), "validation", "train")
-        h["metric"] = h["key"].str.replace("val_", "", regex=False)
-        h["model"] = display_name(name)
-        frames.append(h.drop(columns="key"))
-    return pd.concat(frames, ignore_index=True)
+    long = pd.concat([pd.DataFrame(h).melt(id_vars="epoch", var_name="key").assign(model=display_name(name))
+                      for name, h in histories.items()], ignore_index=True)
+    long["split"] = np.where(long["key"].str.startswith("val_"), "validation", "train")
+    long["metric"] = long["key"].str.replace("val_", "", regex=False)
+    return long.drop(columns="key")
 
 
 def learning_curves(profile: Profile, figure: str, names: list[str]):

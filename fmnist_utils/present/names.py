@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .words import in_words
+
 # Ours: "CNN-k" is a network of k 3×3 conv layers with BatchNorm after all but the first (see models.vgg_bn).
 MODEL_NAMES = {
     "linear": "Linear softmax",
@@ -141,8 +143,6 @@ def network(spec: dict) -> str:
 
 def description(spec: dict) -> str:
     """A CNN in a few words for the abstract: 'five convolutions with batch normalisation'."""
-    from .words import in_words
-
     h = spec.get("hparams", {})
     if spec["arch"] == "vgg_bn":
         convs = sum(len(block) for block in h.get("blocks", ((32, 32), (64, 64), (128,))))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -318,8 +319,6 @@ def scores_by_value(trials: pd.DataFrame, params: list[str]):
 
 def demo_panel(photo: np.ndarray, seen: np.ndarray, printed: list[str]):
     """``make predict`` at work: the picture it was given, the 28×28 image the network sees, and what it printed."""
-    import textwrap
-
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(WIDTH, 1.3), gridspec_kw={"width_ratios": [1.2, 0.9, 3.4]})
     a.imshow(photo)
     b.imshow(seen, cmap="gray", vmin=0, vmax=255)
