@@ -1,10 +1,5 @@
-"""Are a profile's results files whole and consistent? Each problem names its file and the command that
-recovers it; a corrupt file is moved aside (never deleted) before the step that owns it rewrites it.
-
-A step's record is complete when its JSON parses, holds ``models``, ``inputs`` and ``run`` (the pipeline
-adds the last two when the step's notebook finished), and its probability file is a readable archive that
-holds exactly the arrays its entries reference: each model, and each ensemble member the step trained
-itself. A model or array recorded by two steps is a clash.
+"""Are a profile's results files whole and consistent? A step's record is complete when its JSON parses and holds
+``models``, ``inputs`` and ``run`` (the pipeline adds the last two when the step's notebook finished).
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""The numbers and phrases of the report's text, from the merged results files.
-
-``report/report.ipynb`` writes its prose in Markdown cells with ``{{placeholders}}``; :func:`report_facts` gives
-every placeholder its words (a percentage, a McNemar verdict, a list of names), and :func:`fill` puts them in
-when the PDF is built (:mod:`fmnist_utils.pipeline.pdf`). ``{{fig:name}}`` and ``{{tab:label}}`` are references to a
-figure or a table. A placeholder without a fact is an error that names it: no sentence goes out half-written.
-Which models form each study is stated here once (:data:`MLP_STUDIES`, :data:`CNN_STAGES`, :data:`DESIGN`).
+"""The numbers and phrases of the report's text: :func:`report_facts` gives each ``{{placeholder}}`` of the Markdown
+cells of ``report/report.ipynb`` its words (a percentage, a McNemar verdict, a list of names), and :func:`fill` puts
+them in when the PDF is built. Which models form each study is stated here once (:data:`MLP_STUDIES`,
+:data:`CNN_STAGES`, :data:`DESIGN`).
 """
 
 from __future__ import annotations
