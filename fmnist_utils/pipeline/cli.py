@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("tools", help="check that the programs the PDF needs are installed")
     nb = sub.add_parser("notebook", help="execute notebooks/NAME.ipynb")
-    nb.add_argument("name", help=f"one of: {', '.join(staleness.notebook_names())}")
+    nb.add_argument("name", choices=staleness.notebook_names())
     nb.add_argument("--if-stale", action="store_true", help="only if its results are not current with the code")
     rep = sub.add_parser("report", help="execute report/report.ipynb and build the PDF")
     st = sub.add_parser("status", help="per step: are its results current with the code?")
@@ -99,8 +99,6 @@ def main(argv=None) -> int:
         print(f"figures redrawn from {profile.results_dir} into {profile.figures_dir}")
         return 0
     what = args.name if args.command == "notebook" else "report"
-    if args.command == "notebook" and args.name not in staleness.notebook_names():
-        raise SystemExit(f"No notebook {args.name!r}; the notebooks are: {', '.join(staleness.notebook_names())}")
     try:
         with one_run_at_a_time(profile, what), interrupts_as_exceptions():
             remove_leftovers(profile)

@@ -141,7 +141,7 @@ def remove_leftovers(profile: Profile) -> list[Path]:
     stored = sorted(p for p in Path(profile.store_dir).glob("*") if p.is_dir() and not p.name.startswith("."))
     for folder in (profile.notebooks_out_dir, profile.results_dir, profile.figures_dir, profile.report_dir,
                    profile.artifacts_dir / "models", profile.store_dir, *stored):  # a store folder's predictions too
-        for tmp in Path(folder).glob(".*.tmp*") if Path(folder).is_dir() else []:
+        for tmp in Path(folder).glob(".*.tmp*"):
             shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
             removed.append(tmp)
     removed += dead_kernel_files() + keras_temp_folders()

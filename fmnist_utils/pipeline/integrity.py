@@ -109,7 +109,7 @@ def set_aside_corrupt_models(artifacts_dir: Path) -> list[str]:
     """Move every cached model whose files cannot be read (a truncated ``model.keras``: a killed write, a full
     disk) to ``<artifacts>/corrupt/``, so that the step that needs it trains it again; one line each."""
     models, lines = Path(artifacts_dir) / "models", []
-    for meta in sorted(models.glob("*/meta.json")) if models.is_dir() else []:
+    for meta in sorted(models.glob("*/meta.json")):
         folder, problem = meta.parent, None
         try:
             json.loads(meta.read_text())

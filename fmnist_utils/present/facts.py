@@ -219,7 +219,6 @@ def _ensemble(s, *_):
     m, extra = s["models"], s["extra"]
     ens, everything, chosen = m[s["best"]["ensemble"]], m["cnn_ensemble"], m["cnn_ensemble_chosen"]
     student = TrainConfig.from_dict(m["cnn_student"]["spec"]["train"])
-    share = student.distill
     residual = [c for c in extra["ensemble_candidates"] if (f := MEMBER.match(c)) and f["design"] == "residual"]
     kept = sum(c in residual for c in chosen["members"])
     accs, shown = sorted(m[c]["test_accuracy"] for c in residual), len(residual) > 1  # a quick run's one: unnamed
@@ -236,7 +235,7 @@ def _ensemble(s, *_):
                               else "their vote to that of all the members"),
             "ens_ece": f"{ens['test_ece']:.4f}",
             "member_ece": f"{m[extra['mcnemar_ensemble_vs_single']['single']]['test_ece']:.4f}",
-            "student_share": "half" if share == 0.5 else pct(share, 0),
+            "student_share": "half" if student.distill == 0.5 else pct(student.distill, 0),
             "student_temperature": f"{student.temperature:g}",
             "student_acc": pct(m["cnn_student"]["test_accuracy"]),
             "student_network": network(m["cnn_student"]["spec"])}

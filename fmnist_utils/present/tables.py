@@ -167,7 +167,7 @@ def reproduction_rows(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for _, r in refs[refs["ours"] != ""].iterrows():
         ours_id = summary["best"][r["ours"][len(BEST):]] if r["ours"].startswith(BEST) else r["ours"]
-        ours = summary["models"].get(ours_id) if ours_id else None
+        ours = summary["models"].get(ours_id)
         mine = ours["test_accuracy" if r["metric"] == "test" else "val_accuracy"] if ours else None
         metric = "" if r["metric"] == "test" else " (val.)"
         rows[f"{r['source'].split()[-1]}: {r['experiment']}{metric}"] = {
