@@ -52,10 +52,10 @@ def test_predict_reads_the_best_cnn_from_the_model_store(tmp_profile, tmp_path, 
              "spec": SPEC.to_dict(), "stored_as": "k1"}
     results.record_model(tmp_profile.results_dir, tmp_profile.name, "cnn_a", entry)
     with pytest.raises(SystemExit, match=r"not in the model store .* `make status PROFILE=quick`"):
-        demo.predict([tmp_path / "dark.png"], tmp_profile)
+        demo.best_cnn(tmp_profile)
     _tiny_cnn().save(tmp_path / "trained.keras")
     store.save(tmp_profile.store_dir / "k1", tmp_path / "trained.keras", pd.DataFrame({"epoch": [1]}), {})
-    lines = demo.predict([tmp_path / "dark.png"], tmp_profile)
+    lines = demo.classify(*demo.best_cnn(tmp_profile), [tmp_path / "dark.png"])
     assert lines[0] == "Model cnn_a (25.00% on the test set)" and lines[1].endswith("dark.png (resized from 40×40)")
     assert len(lines) == 5 and all(line.rstrip().endswith("%") for line in lines[2:])
 

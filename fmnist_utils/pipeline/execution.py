@@ -11,11 +11,14 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+from jupyter_core.paths import jupyter_runtime_dir
 
 from .. import atomic
 from ..config import ROOT, Profile
@@ -36,10 +39,7 @@ def headless_kernel_manager(stderr_log):
     network, so ipykernel has no unencrypted-TCP warning to print), and the kernel process's own
     stderr (C++ runtimes write there directly) goes to the run's log instead of the terminal;
     the cells' stderr still reaches papermill through the kernel."""
-    import uuid
-
     from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.paths import jupyter_runtime_dir
 
     class HeadlessKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
@@ -69,13 +69,9 @@ def failure_message(executed, source: Path, ename: str, evalue: str, traceback: 
     cells = [c for c in executed.cells if not PAPERMILL_TAGS & set(c.metadata.get("tags", []))]
     position = next(i for i, c in enumerate(cells, 1)
                     if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
-    heading = "the top of the notebook"
-    for cell in reversed(cells[:position - 1]):
-        titles = ([line for line in cell.source.splitlines() if line.startswith("#")]
-                  if cell.cell_type == "markdown" else [])
-        if titles:
-            heading = f'"{titles[-1].lstrip("#").strip()}"'
-            break
+    titles = [line for c in cells[:position - 1] if c.cell_type == "markdown"
+              for line in c.source.splitlines() if line.startswith("#")]
+    heading = f'"{titles[-1].lstrip("#").strip()}"' if titles else "the top of the notebook"
     trace = ANSI.sub("", "\n".join(traceback)).rstrip()
     return (f"{source.name} failed in cell {position} of {len(cells)} (under {heading}): {ename}: {evalue}\n"
             f"{trace}")
@@ -100,11 +96,7 @@ def log_to(path: Path) -> Iterator:
 
 
 def execute(source: Path, target: Path, profile: Profile) -> float:
-    """Execute ``source`` with papermill into ``target`` atomically; return wall seconds.
-
-    On an exception in the notebook, the executed copy is moved to ``profile.failed_dir`` and
-    :class:`NotebookFailed` is raised with the cell, its heading and the traceback.
-    """
+    """Execute ``source`` with papermill into ``target`` atomically; return wall seconds."""
     import papermill as pm
 
     os.environ["FMNIST_PROFILE"] = profile.name
@@ -149,7 +141,7 @@ def remove_leftovers(profile: Profile) -> list[Path]:
     stored = sorted(p for p in Path(profile.store_dir).glob("*") if p.is_dir() and not p.name.startswith("."))
     for folder in (profile.notebooks_out_dir, profile.results_dir, profile.figures_dir, profile.report_dir,
                    profile.artifacts_dir / "models", profile.store_dir, *stored):  # a store folder's predictions too
-        for tmp in Path(folder).glob(".*.tmp*") if Path(folder).is_dir() else []:
+        for tmp in Path(folder).glob(".*.tmp*"):
             shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
             removed.append(tmp)
     removed += dead_kernel_files() + keras_temp_folders()
@@ -164,10 +156,6 @@ def remove_leftovers(profile: Profile) -> list[Path]:
 def dead_kernel_files() -> list[Path]:
     """Connection files (``/tmp/tmp*.json``, or the Jupyter runtime folder's ``kernel-*.json``) and IPC sockets
     (``fmnist-<id>-ipc-<n>``) of this project's kernels that no live process uses."""
-    import tempfile
-
-    from jupyter_core.paths import jupyter_runtime_dir
-
     runtime = Path(jupyter_runtime_dir())
     live = " ".join(" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"]))
     removed, live_sockets = [], set()
@@ -190,16 +178,14 @@ def dead_kernel_files() -> list[Path]:
     return removed
 
 
-def keras_temp_folders(tmp_dir: Path | None = None, idle_seconds: float = 60.0) -> list[Path]:
+def keras_temp_folders(tmp_dir: Path | None = None) -> list[Path]:
     """Remove Keras' temporary model folders (``/tmp/tmp*/`` holding only ``assets/``) that a killed save left:
     Keras deletes them when a save or load ends, so one untouched for a minute belongs to a dead process."""
-    import tempfile
-
     removed = []
     for folder in Path(tmp_dir or tempfile.gettempdir()).glob("tmp*/"):
         try:
             if ([p.name for p in folder.iterdir()] == ["assets"] and folder.stat().st_uid == os.getuid()
-                    and time.time() - folder.stat().st_mtime > idle_seconds):
+                    and time.time() - folder.stat().st_mtime > 60):
                 shutil.rmtree(folder)
                 removed.append(folder)
         except OSError:

@@ -1,10 +1,5 @@
-"""Are a profile's results files whole and consistent? Each problem names its file and the command that
-recovers it; a corrupt file is moved aside (never deleted) before the step that owns it rewrites it.
-
-A step's record is complete when its JSON parses, holds ``models``, ``inputs`` and ``run`` (the pipeline
-adds the last two when the step's notebook finished), and its probability file is a readable archive that
-holds exactly the arrays its entries reference: each model, and each ensemble member the step trained
-itself. A model or array recorded by two steps is a clash.
+"""Are a profile's results files whole and consistent? A step's record is complete when its JSON parses and holds
+``models``, ``inputs`` and ``run`` (the pipeline adds the last two when the step's notebook finished).
 """
 
 from __future__ import annotations
@@ -104,26 +99,17 @@ def _utc_stamp() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def move_aside(path: Path) -> Path | None:
-    """Rename a corrupt file to ``<name>.corrupt-<UTC time>`` next to it (kept for inspection); None if absent."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    target = path.with_name(f"{path.name}.corrupt-{_utc_stamp()}")
-    path.rename(target)
-    return target
-
-
 def set_aside_step(results_dir: Path, step: str) -> list[Path]:
-    return [moved for p in (step_path(results_dir, step), probs_path(results_dir, step))
-            for moved in [move_aside(p)] if moved]
+    """Rename a step's files to ``<name>.corrupt-<UTC time>`` next to them (kept for inspection)."""
+    paths = [p for p in (step_path(results_dir, step), probs_path(results_dir, step)) if p.exists()]
+    return [p.rename(p.with_name(f"{p.name}.corrupt-{_utc_stamp()}")) for p in paths]
 
 
 def set_aside_corrupt_models(artifacts_dir: Path) -> list[str]:
     """Move every cached model whose files cannot be read (a truncated ``model.keras``: a killed write, a full
     disk) to ``<artifacts>/corrupt/``, so that the step that needs it trains it again; one line each."""
     models, lines = Path(artifacts_dir) / "models", []
-    for meta in sorted(models.glob("*/meta.json")) if models.is_dir() else []:
+    for meta in sorted(models.glob("*/meta.json")):
         folder, problem = meta.parent, None
         try:
             json.loads(meta.read_text())

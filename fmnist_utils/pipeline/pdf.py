@@ -10,9 +10,11 @@ import shutil
 from pathlib import Path
 from unittest import mock
 
+import nbformat
+
 from .. import atomic, results
 from ..compute.data import load_fashion_mnist
-from ..config import ROOT, Profile, get_profile
+from ..config import ROOT, get_profile
 from ..present.facts import fill, report_facts
 from ..present.layout import LATEX_FIGURES
 from ..present.tables import project_metadata
@@ -20,6 +22,7 @@ from . import integrity
 from .execution import REPORT_NOTEBOOK, execute, relative
 
 REPORT_TEMPLATE_DIR = ROOT / "report" / "template"
+REPORT_TITLE = "Fashion-MNIST on a CPU: MLPs, CNNs, Hyperband and an ensemble"
 
 
 def build_report(profile_name: str) -> Path:
@@ -41,10 +44,9 @@ def build_report(profile_name: str) -> Path:
     config.PDFExporter.bib_command = ["true"]  # the references are a list in the report, not a .bib file
     exporter = PDFExporter(config=config, extra_template_basedirs=[str(REPORT_TEMPLATE_DIR.parent)],
                            template_name=REPORT_TEMPLATE_DIR.name)
-    import nbformat
-
     nb = nbformat.read(executed, as_version=4)
-    facts = text_facts(profile)
+    summary = results.load_summary(profile.results_dir, profile.name)
+    facts = report_facts(summary, results.load_probs(profile.results_dir), load_fashion_mnist()[1][1], profile)
     for cell in nb.cells:  # the text's {{placeholders}}; the notebook-only introduction shows them unfilled
         if cell.cell_type == "markdown" and "notebook-only" not in cell.metadata.get("tags", []):
             cell.source = fill(cell.source, facts)
@@ -52,10 +54,14 @@ def build_report(profile_name: str) -> Path:
     for cell in nb.cells:  # stderr (library notices, warnings) stays in the log and the executed notebook
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
-    nb.metadata.update(title_block(profile))
+    # The title page: authors and the link to the code (pyproject.toml), and the date of the results (their commits are
+    # in the results files and `make status`, not in the reader's way).
+    meta, created = project_metadata(), dt.datetime.fromisoformat(summary["created"])
+    nb.metadata.update(title=REPORT_TITLE, authors=[{"name": a} for a in meta["authors"]], code_url=meta["url"],
+                       date=f"{created.day} {created:%B %Y}", created=summary["created"])
     # XeTeX dates the PDF (and derives its ID) from SOURCE_DATE_EPOCH: the results' date, so the same results give the
     # same bytes.
-    epoch = str(int(dt.datetime.fromisoformat(nb.metadata["created"]).timestamp()))
+    epoch = str(int(created.timestamp()))
     with mock.patch.dict(os.environ, SOURCE_DATE_EPOCH=epoch, FORCE_SOURCE_DATE="1"):
         # The figures travel with the LaTeX source into nbconvert's build folder, under the name report.figure uses.
         figures = {f"{LATEX_FIGURES}/{f.name}": f.read_bytes() for f in sorted(profile.figures_dir.glob("*.pdf"))}
@@ -65,12 +71,6 @@ def build_report(profile_name: str) -> Path:
     atomic.write_bytes(target, pdf)
     print(f"report: {relative(target)} ({len(pdf) / 1024:.0f} KiB)")
     return target
-
-
-def text_facts(profile: Profile) -> dict[str, str]:
-    """The words of the text's ``{{placeholders}}``, from the results files (the report notebook only lists them)."""
-    summary = results.load_summary(profile.results_dir, profile.name)
-    return report_facts(summary, results.load_probs(profile.results_dir), load_fashion_mnist()[1][1], profile)
 
 
 # What nbconvert's PDF route runs, and the Debian packages that provide it.
@@ -85,14 +85,3 @@ def require_tools() -> None:
         raise SystemExit(f"The PDF needs {' and '.join(missing)}, not found on PATH. Install them: "
                          f"sudo apt-get install {packages}   (or run `make setup` as root)")
 
-
-REPORT_TITLE = "Fashion-MNIST on a CPU: MLPs, CNNs, Hyperband and an ensemble"
-
-
-def title_block(profile: Profile) -> dict:
-    """The title page's facts: authors and the link to the code (pyproject.toml), and the date of the results (their
-    commits are in the results files and `make status`, not in the reader's way)."""
-    meta, summary = project_metadata(), results.load_summary(profile.results_dir, profile.name)
-    created = dt.datetime.fromisoformat(summary["created"])
-    return {"title": REPORT_TITLE, "authors": [{"name": a} for a in meta["authors"]], "code_url": meta["url"],
-            "date": f"{created.day} {created:%B %Y}", "created": summary["created"]}

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
+
 from .. import atomic, provenance, results
 from ..compute import store
 from ..config import NOTEBOOKS_DIR, ROOT, Profile
@@ -107,9 +109,8 @@ def model_identities(models: dict) -> dict:
 
 
 def input_digests(name: str, profile: Profile) -> dict:
-    """What a step's results depend on, by content (a fresh clone keeps no file times): the notebook's
-    code cells, the package modules that compute its results (:func:`step_modules`), and the models of the
-    steps it reads."""
+    """What a step's results depend on: its notebook's code cells, the package modules that compute its results
+    (:func:`step_modules`), and the models of the steps it reads."""
     import nbformat
 
     nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
@@ -232,10 +233,8 @@ class RunMarker:
         return self._read().get("started", "earlier")
 
     def left_by_dead_run(self) -> bool:
-        if not self.path.exists():
-            return False
         pid = self._read().get("pid")
-        return not (isinstance(pid, int) and Path(f"/proc/{pid}").exists())
+        return self.path.exists() and not (isinstance(pid, int) and Path(f"/proc/{pid}").exists())
 
 
 def trained_artifacts(profile: Profile) -> set[str]:
@@ -290,8 +289,6 @@ def keep_previous_if_unchanged(profile: Profile, name: str) -> bool:
 
 
 def _same_arrays(a: Path, b: Path) -> bool:
-    import numpy as np
-
     with np.load(a) as x, np.load(b) as y:
         return sorted(x.files) == sorted(y.files) and all(np.array_equal(x[k], y[k]) for k in x.files)
 

@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 
 from ..compute.evaluate import accuracy, mcnemar
+from .words import in_words, listing
 
 ALPHA = 0.05  # significance level of every comparison in the report
 
@@ -47,7 +48,6 @@ class Comparison(_Verdict):
 
     @property
     def a_is_better(self) -> bool:
-        """``a`` is significantly more accurate than ``b``."""
         return self.significant and self.only_a_correct > self.only_b_correct
 
     @property
@@ -79,8 +79,6 @@ class Replicated(_Verdict):
     def evidence(self) -> str:
         """The seeds' tests in words: 'in each of three seeds', 'better in one seed, worse in one and no difference in
         one' or 'no difference in any of three seeds'."""
-        from .words import in_words, listing
-
         if self.a_is_better or self.a_is_worse:
             return f"in each of {in_words(len(self.runs))} seeds"
         counts = {"better": sum(c.a_is_better for c in self.runs), "worse": sum(c.a_is_worse for c in self.runs)}

@@ -1,10 +1,7 @@
-"""The numbers and phrases of the report's text, from the merged results files.
-
-``report/report.ipynb`` writes its prose in Markdown cells with ``{{placeholders}}``; :func:`report_facts` gives
-every placeholder its words (a percentage, a McNemar verdict, a list of names), and :func:`fill` puts them in
-when the PDF is built (:mod:`fmnist_utils.pipeline.pdf`). ``{{fig:name}}`` and ``{{tab:label}}`` are references to a
-figure or a table. A placeholder without a fact is an error that names it: no sentence goes out half-written.
-Which models form each study is stated here once (:data:`MLP_STUDIES`, :data:`CNN_STAGES`, :data:`DESIGN`).
+"""The numbers and phrases of the report's text: :func:`report_facts` gives each ``{{placeholder}}`` of the Markdown
+cells of ``report/report.ipynb`` its words (a percentage, a McNemar verdict, a list of names), and :func:`fill` puts
+them in when the PDF is built. Which models form each study is stated here once (:data:`MLP_STUDIES`,
+:data:`CNN_STAGES`, :data:`DESIGN`).
 """
 
 from __future__ import annotations
@@ -172,19 +169,18 @@ def _design(s, vs, *_):
     # Each comparison of a design choice, and how the text words it: a verdict ("less accurate than") or an effect
     # ("hurt"), with its evidence.
     pairs = {"he": ("mlp_init_he", "mlp_init_glorot", "effect"), "poor": ("mlp_init_poor", "mlp_init_glorot", "effect"),
-             "sgd": ("mlp_sgd", "mlp_adam", "verdict"), "rms": ("mlp_rmsprop", "mlp_adam", "verdict"),
-             "bn_max": ("cnn_max_batchnorm", "cnn_max_dropout", "effect"),
-             "bn_avg": ("cnn_average_batchnorm", "cnn_average_dropout", "effect"),
-             "max_do": ("cnn_max_dropout", "cnn_average_dropout", "effect"),
-             "max_bn": ("cnn_max_batchnorm", "cnn_average_batchnorm", "effect")}
+             "sgd": ("mlp_sgd", "mlp_adam", "verdict"), "rms": ("mlp_rmsprop", "mlp_adam", "verdict")}
     facts = {}
-    for key, (a, b, words) in list(pairs.items())[:4]:  # the pooling × regulariser tests are worded as findings below
+    for key, (a, b, words) in pairs.items():
         c = claims.Replicated(tuple(vs(*pair) for pair in zip(seed_copies(s, a), seed_copies(s, b), strict=True)))
         facts.update({f"{key}_{words}": getattr(c, words)(), f"{key}_evidence": c.evidence()})
     small = m["cnn_max_dropout"]["spec"]
-    bn = claims.choice_in_two_settings((vs(*pairs["bn_max"][:2]), vs(*pairs["bn_avg"][:2])), "batch normalisation",
+    # The pooling × regulariser tests are worded as findings.
+    bn = claims.choice_in_two_settings((vs("cnn_max_batchnorm", "cnn_max_dropout"),
+                                        vs("cnn_average_batchnorm", "cnn_average_dropout")), "batch normalisation",
                                        "dropout", ("with max pooling", "with average pooling"))
-    pooling = claims.choice_in_two_settings((vs(*pairs["max_do"][:2]), vs(*pairs["max_bn"][:2])), "max pooling",
+    pooling = claims.choice_in_two_settings((vs("cnn_max_dropout", "cnn_average_dropout"),
+                                             vs("cnn_max_batchnorm", "cnn_average_batchnorm")), "max pooling",
                                             "average pooling", ("with dropout", "with batch normalisation"))
     return {**facts, "bn_finding": bn, "pooling_finding": pooling,
             "init_epochs": m["mlp_init_he"]["spec"]["train"]["epochs"],
@@ -223,7 +219,6 @@ def _ensemble(s, *_):
     m, extra = s["models"], s["extra"]
     ens, everything, chosen = m[s["best"]["ensemble"]], m["cnn_ensemble"], m["cnn_ensemble_chosen"]
     student = TrainConfig.from_dict(m["cnn_student"]["spec"]["train"])
-    share = student.distill
     residual = [c for c in extra["ensemble_candidates"] if (f := MEMBER.match(c)) and f["design"] == "residual"]
     kept = sum(c in residual for c in chosen["members"])
     accs, shown = sorted(m[c]["test_accuracy"] for c in residual), len(residual) > 1  # a quick run's one: unnamed
@@ -240,7 +235,7 @@ def _ensemble(s, *_):
                               else "their vote to that of all the members"),
             "ens_ece": f"{ens['test_ece']:.4f}",
             "member_ece": f"{m[extra['mcnemar_ensemble_vs_single']['single']]['test_ece']:.4f}",
-            "student_share": "half" if share == 0.5 else pct(share, 0),
+            "student_share": "half" if student.distill == 0.5 else pct(student.distill, 0),
             "student_temperature": f"{student.temperature:g}",
             "student_acc": pct(m["cnn_student"]["test_accuracy"]),
             "student_network": network(m["cnn_student"]["spec"])}

@@ -22,31 +22,29 @@ def best_confusion(profile: Profile, family: str):
     name = summary["best"][family]
     _, y_test = load_fashion_mnist()[1]
     fig = plots.confusion_heatmap(evaluate.confusion(y_test, probs[name].argmax(1)))
-    plots.save_figure(fig, f"{family}_best_confusion", profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, f"{family}_best_confusion", profile.figures_dir)
 
 
 GALLERY_PER_KIND, TOP_CLASSES = 6, 3  # the model at work: right and wrong test images, likeliest classes shown
 
 
-def predictions(profile: Profile, family: str = "cnn", per_kind: int = GALLERY_PER_KIND, seed: int = 0):
-    """The family's best model at work: ``per_kind`` random test images it classifies correctly and as many it
-    gets wrong, each with its three most probable classes (from the stored test-set probabilities)."""
+def predictions(profile: Profile):
+    """The best CNN at work: ``GALLERY_PER_KIND`` random test images it classifies correctly and as many it gets
+    wrong, each with its three most probable classes (from the stored test-set probabilities)."""
     summary, probs = results.load_summary(profile.results_dir), results.load_probs(profile.results_dir)
-    p = probs[summary["best"][family]].astype(np.float32)
+    p = probs[summary["best"]["cnn"]].astype(np.float32)
     x_test, y_test = load_fashion_mnist()[1]
     right = p.argmax(1) == y_test
-    rng = np.random.default_rng(seed)
-    picks = np.concatenate([rng.choice(np.flatnonzero(right), per_kind, replace=False),
-                            rng.choice(np.flatnonzero(~right), min(per_kind, int((~right).sum())), replace=False)])
-    return gallery(profile, f"{family}_predictions", p, picks, x_test, y_test)
+    rng = np.random.default_rng(0)
+    picks = np.concatenate([rng.choice(np.flatnonzero(right), GALLERY_PER_KIND, replace=False),
+                            rng.choice(np.flatnonzero(~right), min(GALLERY_PER_KIND, (~right).sum()), replace=False)])
+    return gallery(profile, "cnn_predictions", p, picks, x_test, y_test)
 
 
 def gallery(profile: Profile, figure: str, probs: np.ndarray, picks: np.ndarray, x_test, y_test):
     top = [[(CLASS_NAMES[c], float(probs[i, c])) for c in np.argsort(-probs[i])[:TOP_CLASSES]] for i in picks]
     fig = plots.top3_gallery(x_test[picks], [CLASS_NAMES[y_test[i]] for i in picks], top)
-    plots.save_figure(fig, figure, profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, figure, profile.figures_dir)
 
 
 def report_003_targets() -> dict[str, float]:
@@ -78,11 +76,8 @@ def ensemble_figures(profile: Profile) -> None:
 
 def eda(profile: Profile, seed: int) -> list:
     (x, y), _ = load_fashion_mnist()
-    drawn = {"eda_sample_grid": plots.sample_grid(x, y, seed=seed),
-             "eda_mean_images": plots.mean_images(x, y)}
-    for name, fig in drawn.items():
-        plots.save_figure(fig, name, profile.figures_dir)
-    return list(drawn.values())
+    return [plots.save_figure(plots.sample_grid(x, y, seed=seed), "eda_sample_grid", profile.figures_dir),
+            plots.save_figure(plots.mean_images(x, y), "eda_mean_images", profile.figures_dir)]
 
 
 def augmented_samples(profile: Profile, augment: dict, seed: int):
@@ -92,27 +87,22 @@ def augmented_samples(profile: Profile, augment: dict, seed: int):
     views = [np.asarray(block(sample, training=True)) for _ in range(3)]
     labels = ["original"] * 8 + [f"augmented {i + 1}" for i in range(3) for _ in range(8)]
     fig = plots.labelled_images(np.concatenate([sample] + views), labels, cols=8)
-    plots.save_figure(fig, "cnn_augmented_samples", profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, "cnn_augmented_samples", profile.figures_dir)
 
 
 def long_histories(histories: dict[str, dict]) -> pd.DataFrame:
     """Recorded training histories (model → column → per-epoch values) in long form for seaborn."""
-    frames = []
-    for name, history in histories.items():
-        h = pd.DataFrame(history).melt(id_vars="epoch", var_name="key", value_name="value")
-        h["split"] = np.where(h["key"].str.startswith("val_"), "validation", "train")
-        h["metric"] = h["key"].str.replace("val_", "", regex=False)
-        h["model"] = display_name(name)
-        frames.append(h.drop(columns="key"))
-    return pd.concat(frames, ignore_index=True)
+    long = pd.concat([pd.DataFrame(h).melt(id_vars="epoch", var_name="key").assign(model=display_name(name))
+                      for name, h in histories.items()], ignore_index=True)
+    long["split"] = np.where(long["key"].str.startswith("val_"), "validation", "train")
+    long["metric"] = long["key"].str.replace("val_", "", regex=False)
+    return long.drop(columns="key")
 
 
 def learning_curves(profile: Profile, figure: str, names: list[str]):
     histories = results.load_summary(profile.results_dir)["histories"]
     fig = plots.learning_curves(long_histories({n: histories[n] for n in names}))
-    plots.save_figure(fig, figure, profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, figure, profile.figures_dir)
 
 
 CURVES = "curves:"  # an extra named "curves:<figure>" lists the models of a learning-curve figure
@@ -125,8 +115,7 @@ TUNING_AXES = {"cnn": ["width", "dense_units", "dropout", "shift", "erasing", "w
 def tuning_values(profile: Profile, space: str):
     trials = results.load_summary(profile.results_dir)["extra"]["tuning_trials"][space]
     fig = plots.scores_by_value(pd.DataFrame(trials), TUNING_AXES[space])
-    plots.save_figure(fig, f"tuning_{space}_values", profile.figures_dir)
-    return fig
+    return plots.save_figure(fig, f"tuning_{space}_values", profile.figures_dir)
 
 
 def redraw(profile: Profile) -> None:
@@ -141,7 +130,7 @@ def redraw(profile: Profile) -> None:
         augmented_samples(profile, extra["augmented_samples"]["augment"], extra["augmented_samples"]["seed"])
     if "cnn" in summary["best"]:
         best_confusion(profile, "cnn")
-        predictions(profile, "cnn")
+        predictions(profile)
         learning_curves(profile, FINAL_CURVES, [summary["best"][f] for f in ("mlp", "cnn") if f in summary["best"]])
     if "cnn" in extra.get("tuning_trials", {}):
         tuning_values(profile, "cnn")

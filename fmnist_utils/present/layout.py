@@ -10,11 +10,8 @@ import pandas as pd
 from IPython.display import display
 
 
-def show(markdown: str, latex: str | None = None) -> None:
-    bundle = {"text/markdown": markdown}
-    if latex is not None:
-        bundle["text/latex"] = latex
-    display(bundle, raw=True)
+def show(markdown: str, latex: str) -> None:
+    display({"text/markdown": markdown, "text/latex": latex}, raw=True)
 
 
 def show_facts(facts: dict[str, str]) -> None:
@@ -29,15 +26,12 @@ def latex_escape(text: str) -> str:
     return "".join(specials.get(ch, ch) for ch in str(text))
 
 
-def table(frame: pd.DataFrame, caption: str, label: str, column_format: str | None = None,
-          index: bool = True, size: str = "small") -> None:
+def table(frame: pd.DataFrame, caption: str, label: str, column_format: str | None = None, size: str = "small") -> None:
     """Show a DataFrame as a real LaTeX table (escaped, booktabs, numbered, labelled ``label``) and as
     HTML in Jupyter. ``size``: a LaTeX font size (``footnotesize`` for wide tables)."""
-    frame = frame.copy()
-    frame.index = [latex_escape(i) for i in frame.index]
-    frame.columns = [latex_escape(c) for c in frame.columns]
+    frame = frame.rename(index=latex_escape, columns=latex_escape)
     cells = frame.map(lambda v: latex_escape(v) if isinstance(v, str) else v)
-    body = cells.to_latex(index=index, escape=False, column_format=column_format)
+    body = cells.to_latex(escape=False, column_format=column_format)
     latex = (f"\\begin{{table}}[htbp]\n\\centering\\{size}\n"
              f"\\caption{{{latex_escape(caption)}}}\\label{{{label}}}\n"
              f"{body}\\end{{table}}\n")

@@ -1,12 +1,14 @@
 """What a reader sees for each model: a readable name and its layers in words, read from the recorded spec.
 
 The code and the results files identify models by ids (``cnn_final_seed2``); the report, its tables and
-its figures use the names defined here, once. Presentation only: renaming never makes a result stale.
+its figures use the names defined here, once.
 """
 
 from __future__ import annotations
 
 import re
+
+from .words import in_words
 
 # Ours: "CNN-k" is a network of k 3×3 conv layers with BatchNorm after all but the first (see models.vgg_bn).
 MODEL_NAMES = {
@@ -65,8 +67,6 @@ def display_name(model_id: str, epochs: int | None = None) -> str:
     if model_id in MODEL_NAMES:
         return MODEL_NAMES[model_id]
     member = MEMBER.match(model_id)
-    if member and member["design"] == "m":  # the members of the ensemble published before the two designs
-        return f"CNN-5{f', {epochs} epochs' if epochs else ''}, new seed {int(member['index']) + 1}"
     if member and member["design"] in MEMBER_DESIGNS:
         schedule = f", {epochs} epochs" if epochs and member["design"] == "hand" else ""
         return f"{MEMBER_DESIGNS[member['design']]}{schedule}, copy {int(member['index']) + 1}"
@@ -88,17 +88,14 @@ def _conv_blocks(blocks, first_bn: bool) -> str:
     return ", ".join(parts)
 
 
-def layers(spec: dict, activation: bool = True) -> str:
-    """A model's layers in one line from its recorded spec (hidden layers use ReLU unless named, or unless
-    ``activation`` is false; convolutions are 3×3 unless named; 'pool' is 2×2 max-pooling)."""
+def layers(spec: dict) -> str:
+    """A model's layers in one line from its recorded spec, without the MLPs' activation (Table 1 lists those once
+    per network); convolutions are 3×3 unless named; 'pool' is 2×2 max-pooling."""
     arch, h = spec["arch"], spec.get("hparams", {})
     if arch == "linear":
         return "softmax on the 784 pixels"
     if arch == "mlp":
-        act = h.get("activation", "relu")
         words = [f"dense {_units(h.get('hidden_units', (256,)))}" + ("+BN" if h.get("batch_norm") else "")]
-        if act != "relu" and activation:
-            words.append(f"{act or 'no'} activation")
         if h.get("dropout"):
             words.append(f"dropout {h['dropout']:g}")
         return ", ".join(words)
@@ -146,8 +143,6 @@ def network(spec: dict) -> str:
 
 def description(spec: dict) -> str:
     """A CNN in a few words for the abstract: 'five convolutions with batch normalisation'."""
-    from .words import in_words
-
     h = spec.get("hparams", {})
     if spec["arch"] == "vgg_bn":
         convs = sum(len(block) for block in h.get("blocks", ((32, 32), (64, 64), (128,))))

@@ -1,12 +1,10 @@
-"""Figures: each function takes data and returns a matplotlib Figure; ``save_figure`` writes it.
-
-Plotting never trains or evaluates anything, so restyling a figure is cheap.
-"""
+"""Figures: each function takes data and returns a matplotlib Figure; ``save_figure`` writes it."""
 
 from __future__ import annotations
 
 import os
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -47,17 +45,15 @@ def percent_axis(axis) -> None:
 REPRODUCIBLE_METADATA = {"pdf": {"CreationDate": None}}
 
 
-def save_figure(fig, name: str, folder: str | Path, formats=("png", "pdf")) -> list[Path]:
-    written = []
-    for fmt in formats:
-        target = Path(folder) / f"{name}.{fmt}"
-        with atomic.atomic_path(target, suffix=f".{fmt}") as tmp:
+def save_figure(fig, name: str, folder: str | Path):
+    """Write ``<folder>/<name>.png`` and ``.pdf``; return the figure (a notebook cell shows it)."""
+    for fmt in ("png", "pdf"):
+        with atomic.atomic_path(Path(folder) / f"{name}.{fmt}", suffix=f".{fmt}") as tmp:
             fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format=fmt, metadata=REPRODUCIBLE_METADATA.get(fmt))
-        written.append(target)
-    return written
+    return fig
 
 
-def _image_axes(rows: int, cols: int, cell: float = 0.65):
+def _image_axes(rows: int, cols: int, cell: float):
     fig, axes = plt.subplots(rows, cols, figsize=(cols * cell, rows * cell), squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
@@ -67,12 +63,12 @@ def _image_axes(rows: int, cols: int, cell: float = 0.65):
 SAMPLES_PER_CLASS = 10  # the data figure: examples drawn of each class
 
 
-def sample_grid(x: np.ndarray, y: np.ndarray, per_class: int = SAMPLES_PER_CLASS, seed: int = 0, cell: float = 0.32):
-    """One row per class, ``per_class`` random examples each, class name on the left."""
+def sample_grid(x: np.ndarray, y: np.ndarray, seed: int):
+    """One row per class, ``SAMPLES_PER_CLASS`` random examples each, class name on the left."""
     rng = np.random.default_rng(seed)
-    fig, axes = _image_axes(len(CLASS_NAMES), per_class, cell=cell)
+    fig, axes = _image_axes(len(CLASS_NAMES), SAMPLES_PER_CLASS, cell=0.32)
     for c, name in enumerate(CLASS_NAMES):
-        picks = rng.choice(np.flatnonzero(y == c), size=per_class, replace=False)
+        picks = rng.choice(np.flatnonzero(y == c), size=SAMPLES_PER_CLASS, replace=False)
         for j, i in enumerate(picks):
             axes[c, j].imshow(x[i], cmap="gray_r")
         axes[c, 0].text(-4, 14, name, ha="right", va="center", fontsize=FONT)
@@ -80,7 +76,7 @@ def sample_grid(x: np.ndarray, y: np.ndarray, per_class: int = SAMPLES_PER_CLASS
     return fig
 
 
-def labelled_images(x: np.ndarray, labels: list[str], cols: int = 10):
+def labelled_images(x: np.ndarray, labels: list[str], cols: int):
     """A grid of images with a title above each (augmented views, misclassified ones, …); the row
     spacing grows with the number of title lines so titles never overlap the image above."""
     rows = int(np.ceil(len(x) / cols))
@@ -104,10 +100,8 @@ def mean_images(x: np.ndarray, y: np.ndarray):
 
 
 def learning_curves(long: pd.DataFrame):
-    """Train (dashed) and validation (solid) loss and accuracy per epoch, one colour per model.
-
-    ``long`` is :func:`fmnist_utils.present.figures.long_histories` output (readable model names).
-    """
+    """Train (dashed) and validation (solid) loss and accuracy per epoch, one colour per model (``long``:
+    :func:`fmnist_utils.present.figures.long_histories`)."""
     data = long[long["metric"].isin(["loss", "accuracy"])]
     fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.4))
     for ax, metric in zip(axes, ["loss", "accuracy"], strict=True):
@@ -123,13 +117,13 @@ def learning_curves(long: pd.DataFrame):
     return fig
 
 
-def confusion_heatmap(cm: np.ndarray, title: str = ""):
+def confusion_heatmap(cm: np.ndarray):
     """Row-normalised confusion matrix (recall on the diagonal), counts annotated."""
     norm = cm / cm.sum(axis=1, keepdims=True)
     fig, ax = plt.subplots(figsize=(4.0, 3.3))  # printed at this size: the counts stay ≥ 7 pt
     sns.heatmap(norm, annot=cm, fmt="d", cmap="Blues", cbar=False, ax=ax, annot_kws={"fontsize": FONT},
                 xticklabels=CLASS_NAMES, yticklabels=CLASS_NAMES, vmin=0, vmax=1)
-    ax.set(xlabel="predicted", ylabel="true", title=title)
+    ax.set(xlabel="predicted", ylabel="true")
     ax.tick_params(axis="x", rotation=45)
     return fig
 
@@ -137,7 +131,7 @@ def confusion_heatmap(cm: np.ndarray, title: str = ""):
 REFERENCE = "reference"  # the gid of a thin horizontal reference line, which labels may cross
 
 
-def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references: dict[str, float] | None = None):
+def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references: dict[str, float]):
     """Test accuracy against training minutes: single models (points, labelled by ``singles.index``)
     and an ensemble as it grows (a line through ``growth``'s train_minutes and test_accuracy).
     ``references``: published accuracies to reach (label → accuracy), drawn as dashed horizontal lines."""
@@ -149,7 +143,7 @@ def accuracy_vs_minutes(singles: pd.DataFrame, growth: pd.DataFrame, references:
     ax.scatter(singles["minutes"], singles["accuracy"], s=14, color="C0", label="single CNN", zorder=4)  # over labels
     ax.plot(growth["train_minutes"], growth["test_accuracy"], color="C3", marker="o", markersize=3,
             label="ensemble, members added in the order chosen on validation")
-    for (label, accuracy), style in zip((references or {}).items(), ["--", ":", "-."], strict=False):
+    for (label, accuracy), style in zip(references.items(), ["--", ":", "-."], strict=False):
         ax.axhline(accuracy, color="0.3", linestyle=style, linewidth=0.9, label=label, gid=REFERENCE)
     ax.set(xlabel="training minutes (log scale)", ylabel="test accuracy")
     percent_axis(ax.yaxis)
@@ -173,11 +167,11 @@ def reliability_diagram(bins: pd.DataFrame):
     return fig
 
 
-def top3_gallery(images: np.ndarray, true: list[str], top3: list[list[tuple[str, float]]], cols: int = 6):
-    """Images with the model's three most probable classes and their probabilities under each; the
+def top3_gallery(images: np.ndarray, true: list[str], top3: list[list[tuple[str, float]]]):
+    """Images, six a row, with the model's three most probable classes and their probabilities under each; the
     title is the true class, green when the first guess is right and red when it is wrong."""
-    rows = int(np.ceil(len(images) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, rows * 1.75), squeeze=False)
+    rows = int(np.ceil(len(images) / 6))
+    fig, axes = plt.subplots(rows, 6, figsize=(WIDTH, rows * 1.75), squeeze=False)
     for ax, img, label, guesses in zip(axes.flat, images, true, top3, strict=False):
         ax.imshow(img.squeeze(), cmap="gray_r")
         ax.set_xticks([])
@@ -325,8 +319,6 @@ def scores_by_value(trials: pd.DataFrame, params: list[str]):
 
 def demo_panel(photo: np.ndarray, seen: np.ndarray, printed: list[str]):
     """``make predict`` at work: the picture it was given, the 28×28 image the network sees, and what it printed."""
-    import textwrap
-
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(WIDTH, 1.3), gridspec_kw={"width_ratios": [1.2, 0.9, 3.4]})
     a.imshow(photo)
     b.imshow(seen, cmap="gray", vmin=0, vmax=255)

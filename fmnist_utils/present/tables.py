@@ -31,8 +31,6 @@ def references() -> pd.DataFrame:
     frame = pd.read_csv(REFERENCES_CSV, dtype={"ours": str, "their_epochs": "Int64"})
     return frame.fillna({"ours": ""})
 
-# ---- The report's tables and facts, for a reader: readable names (fmnist_utils.present.names), no ids. ----
-
 
 def project_metadata() -> dict:
     """The report's authors and the link to its code: pyproject.toml's [project] authors and urls, one setting."""
@@ -86,7 +84,7 @@ def architecture_table(summary: dict) -> pd.DataFrame:
         if m["spec"]["arch"].startswith("design_"):
             continue  # the design studies' networks are described where they are shown
         spec = m["spec"]
-        row = rows.setdefault(network(spec), {"layers": layers(spec, activation=False),
+        row = rows.setdefault(network(spec), {"layers": layers(spec),
                                               "parameters": f"{m['params']:,}",
                                               "activations": set()})
         row["activations"].add(spec["hparams"].get("activation", "relu") if spec["arch"] == "mlp" else "relu")
@@ -169,7 +167,7 @@ def reproduction_rows(summary: dict, refs: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for _, r in refs[refs["ours"] != ""].iterrows():
         ours_id = summary["best"][r["ours"][len(BEST):]] if r["ours"].startswith(BEST) else r["ours"]
-        ours = summary["models"].get(ours_id) if ours_id else None
+        ours = summary["models"].get(ours_id)
         mine = ours["test_accuracy" if r["metric"] == "test" else "val_accuracy"] if ours else None
         metric = "" if r["metric"] == "test" else " (val.)"
         rows[f"{r['source'].split()[-1]}: {r['experiment']}{metric}"] = {
@@ -213,29 +211,25 @@ def ensemble_rows(summary: dict, probs: dict, y_test) -> tuple[pd.DataFrame, dic
              "other": probs[other_id], "soft": probs[ens_id], "hard": hard}
     comparisons = {k: compare(k, "soft", votes, y_test) for k in votes if k != "soft"}
 
-    def minutes(ids) -> float:
-        return sum(models[i]["train_seconds"] for i in ids) / 60
-
     def ensemble_label(entry: dict, entry_id: str) -> str:
         chosen = " chosen on validation" if entry_id == "cnn_ensemble_chosen" else ", all members"
         return f"soft vote of {len(entry['members'])} CNNs{chosen}"
 
-    singles = ({f"member chosen on validation and best on test ({name(summary, by_val)})": ("by_val", 1,
-                                                                                           minutes([by_val]), by_val)}
+    # Each row: its comparison's key, the networks trained for it, and its results entry.
+    singles = ({f"member chosen on validation and best on test ({name(summary, by_val)})": ("by_val", [by_val], by_val)}
                if by_val == by_test else
-               {f"member chosen on validation ({name(summary, by_val)})": ("by_val", 1, minutes([by_val]), by_val),
-                f"member best on test ({name(summary, by_test)})": ("by_test", 1, minutes([by_test]), by_test)})
+               {f"member chosen on validation ({name(summary, by_val)})": ("by_val", [by_val], by_val),
+                f"member best on test ({name(summary, by_test)})": ("by_test", [by_test], by_test)})
     rows = {**singles,
-            name(summary, "cnn_student"): ("student", 1, minutes(["cnn_student"]), "cnn_student"),
-            ensemble_label(other, other_id): ("other", len(other["members"]), minutes(other["members"]), other_id),
-            f"{ensemble_label(ens, ens_id)} (reported)": ("soft", len(ens["members"]), minutes(ens["members"]),
-                                                           ens_id),
-            f"majority vote of the same {len(ens['members'])}": ("hard", len(ens["members"]), minutes(ens["members"]),
-                                                                 None)}
+            name(summary, "cnn_student"): ("student", ["cnn_student"], "cnn_student"),
+            ensemble_label(other, other_id): ("other", other["members"], other_id),
+            f"{ensemble_label(ens, ens_id)} (reported)": ("soft", ens["members"], ens_id),
+            f"majority vote of the same {len(ens['members'])}": ("hard", ens["members"], None)}
     table = {}
-    for label, (key, members, mins, entry_id) in rows.items():
+    for label, (key, trained, entry_id) in rows.items():
         c = comparisons.get(key)
-        table[label] = {"members": members, "train min": f"{mins:.0f}",
+        minutes = sum(models[i]["train_seconds"] for i in trained) / 60
+        table[label] = {"members": len(trained), "train min": f"{minutes:.0f}",
                         "val. acc.": pct(models[entry_id]["val_accuracy"]) if entry_id else "—",
                         "test acc.": pct(float(np.mean(np.asarray(votes[key]).argmax(1) == y_test))),
                         "vs. the ensemble": f"{c.only_a_correct} vs {c.only_b_correct}, "
@@ -305,12 +299,10 @@ def bench_facts(results_dir: Path) -> dict | None:
                    + " ".join(w for w in bench["hardware"]["cpu"].replace("(R)", "").split() if w != "Processor")}
 
 
-def significant_steps(records: list[dict], key: str = "val") -> list[dict]:
-    """The ablation steps whose change (``key``: "val" for all validation images, "shirt" for the shirts) is
-    significant by McNemar's test."""
+def significant_steps(records: list[dict]) -> list[dict]:
+    """The ablation steps whose change on the validation images is significant by McNemar's test."""
     unchanged = step_effect(0.0, 1.0)
-    return [r for r in records[1:] if not pd.isna(r.get(f"{key}_p", float("nan")))
-            and step_effect(r[f"{key}_change"], r[f"{key}_p"]) != unchanged]
+    return [r for r in records[1:] if not pd.isna(r["val_p"]) and step_effect(r["val_change"], r["val_p"]) != unchanged]
 
 
 def readme_results(summary: dict, refs: pd.DataFrame) -> str:

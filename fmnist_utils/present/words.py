@@ -58,9 +58,8 @@ def in_words(count: int) -> str:
     return NUMBER_WORDS[count] if 0 <= count < len(NUMBER_WORDS) else f"{count:,}"
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """(1, 'epoch') → '1 epoch'; (3, 'epoch') → '3 epochs'; (2, 'branch', 'branches') → '2 branches'."""
-    return f"{count} {word if count == 1 else many or word + 's'}"
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def listing(items) -> str:
