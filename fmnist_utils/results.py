@@ -75,7 +75,7 @@ def update_step(results_dir: str | Path, profile_name: str, notebook: str, chang
     step = load_step(results_dir, notebook, profile_name)
     change(step)
     step.update(profile=profile_name, notebook=notebook, git_commit=git_commit(), hardware=hardware(),
-                versions=versions(), created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+                versions=versions(), created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     atomic.write_json(step_path(results_dir, notebook), step)
     return step
 

@@ -14,6 +14,7 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 def test_the_lock_pins_every_dependency_and_environment_yml_installs_it():
     import tomllib
+
     from packaging.requirements import Requirement
 
     lock = {Requirement(line.split(" ")[0]).name.lower().replace("_", "-"): line.split("==")[1].split()[0]

@@ -96,7 +96,7 @@ def require_consistent(results_dir: Path) -> None:
 
 
 def _utc_stamp() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def set_aside_step(results_dir: Path, step: str) -> list[Path]:
