@@ -63,3 +63,9 @@ def test_every_placeholder_of_the_text_has_a_fact_from_the_published_results():
     assert not [k for k, v in given.items() if re.search(r"\bnan\b|\bNone\b", v)]
     assert np.isclose(float(given["total_minutes"]),
                       sum(r["training_run"]["seconds"] for r in summary["notebooks"].values()) / 60, atol=0.5)
+
+
+def test_a_recipe_difference_reads_as_the_recipe_then_what_it_sets():
+    assert facts.trained_with(["the source reports' recipe", "30 epochs", "no augmentation"]) == (
+        "the source reports' recipe (30 epochs, no augmentation)")
+    assert facts.trained_with(["30 epochs", "no augmentation"]) == "30 epochs and no augmentation"

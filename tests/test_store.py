@@ -81,17 +81,24 @@ def test_a_damaged_stored_file_is_named_and_never_trained_over(tmp_path, synthet
     assert model_file.exists()
 
 
-def test_status_names_each_recorded_model_the_store_lacks_or_holds_damaged(tmp_profile, synthetic_splits):
+def test_a_step_whose_models_the_store_lacks_is_not_current_and_a_damaged_file_is_named(tmp_profile, synthetic_splits,
+                                                                                         monkeypatch):
     stored = train.fit("m", _spec(), synthetic_splits, tmp_profile.artifacts_dir, verbose=0,
                        store_dir=tmp_profile.store_dir).stored
     for name, where in (("m", stored.name), ("lost", "0123"), ("old", None)):
         entry = {"family": "cnn", "notebook": "03_c", "val_accuracy": 0.5, "stored_as": where}
         results.record_model(tmp_profile.results_dir, "quick", name, {k: v for k, v in entry.items() if v})
-    assert staleness.store_status(tmp_profile) == [
-        "model store: 2 of 03_c's models not stored (lost, old); `make 03_c PROFILE=quick FORCE=1` trains exactly "
-        "those"]
+    results.save_probs(tmp_profile.results_dir, "03_c", {n: np.full((2, 10), 0.1) for n in ("m", "lost", "old")})
+    results.record_notebook(tmp_profile.results_dir, "quick", "03_c", 1.0, 0, inputs={"code": "same"})
+    monkeypatch.setattr(staleness, "input_digests", lambda name, profile: {"code": "same"})
+    monkeypatch.setattr(staleness, "notebook_names", lambda: ["03_c"])
+    assert staleness.step_state("03_c", tmp_profile) == ("unstored", ["the model store lacks lost, old"])
+    assert staleness.status(tmp_profile)[0] == (
+        "03_c                   unstored    the model store lacks lost, old; `make 03_c PROFILE=quick` trains exactly "
+        "those")
+    assert staleness.store_status(tmp_profile) == []
     (stored / store.RECORD).write_text("{")
-    assert "record.json: unreadable" in staleness.store_status(tmp_profile)[1]
+    assert "record.json: unreadable" in staleness.store_status(tmp_profile)[0]
 
 
 def test_status_names_the_stored_models_no_steps_run_used(tmp_profile, synthetic_splits):

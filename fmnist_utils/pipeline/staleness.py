@@ -123,8 +123,8 @@ def input_digests(name: str, profile: Profile) -> dict:
 
 
 def step_state(name: str, profile: Profile) -> tuple[str, list[str]]:
-    """("current" | "stale" | "missing" | "corrupt" | "unfinished" | "interrupted" | "blocked", and why: the inputs
-    that changed, or the problems of its files or of an upstream step's)."""
+    """("current" | "stale" | "unstored" | "missing" | "corrupt" | "unfinished" | "interrupted" | "blocked", and why:
+    the inputs that changed, the recorded models the store lacks, or the problems of its files or an upstream's)."""
     if not results.step_path(profile.results_dir, name).is_file():
         return "missing", []
     problems = integrity.step_problems(profile.results_dir, name)
@@ -141,16 +141,19 @@ def step_state(name: str, profile: Profile) -> tuple[str, list[str]]:
     except results.UnreadableResults as exc:  # an upstream step's file
         return "blocked", [str(exc)]
     changed = [k for k, v in digests.items() if recorded.get(k) != v]
-    return ("stale" if changed else "current"), changed
+    if changed:
+        return "stale", changed
+    lacking = unstored(profile, name)
+    return ("unstored", [f"the model store lacks {', '.join(lacking)}"]) if lacking else ("current", [])
 
 
 def status(profile: Profile) -> list[str]:
-    """One line per step: whether its results are current with the code, and if not, why; then each recorded
-    model the model store lacks or holds damaged."""
+    """One line per step: whether its results are current with the code and the model store, and if not, why; then
+    each stored model with a damaged file, and the stored models no step uses."""
     lines = []
     for name in notebook_names():
         state, why = step_state(name, profile)
-        fix = f"; `make {name} PROFILE={profile.name}` reruns it"
+        fix = f"; `make {name} PROFILE={profile.name}` {'trains exactly those' if state == 'unstored' else 'reruns it'}"
         detail = {"stale": f"changed: {', '.join(why)}", "missing": "never run", "current": "",
                   "blocked": "; ".join(why)}.get(state, "; ".join(why) + fix)
         lines.append(f"{name:<22} {state:<11} {detail}".rstrip())
@@ -190,23 +193,18 @@ def unused_stored(profile: Profile) -> list[str]:
             f"{', '.join(names)}; a step not yet republished, or leftovers (`git rm -r <folder>` removes one)"]
 
 
+def unstored(profile: Profile, step: str) -> list[str]:
+    """The models a step recorded that the model store does not hold (a rerun trains exactly those)."""
+    record, _ = results.read_step(profile.results_dir, step)
+    return sorted(name for name, entry in (record or {}).get("models", {}).items()
+                  if entry.get("family") != "ensemble" and not store.holds(store.of_entry(profile.store_dir, entry)))
+
+
 def store_status(profile: Profile) -> list[str]:
-    """The recorded models that the model store lacks (with the command that trains exactly those: a step's
-    other models come from the store) or holds damaged (never retrained over: the fix is named)."""
-    missing, damaged = {}, []
-    for step in results.step_names(profile.results_dir):
-        record, problem = results.read_step(profile.results_dir, step)
-        for name, entry in (record or {}).get("models", {}).items():
-            if entry.get("family") == "ensemble":
-                continue
-            stored = store.of_entry(profile.store_dir, entry)
-            if stored is None or not store.holds(stored):
-                missing.setdefault(step, []).append(name)
-            else:
-                damaged += store.problems(stored)
-    lines = [f"model store: {len(names)} of {step}'s models not stored ({', '.join(sorted(names))}); "
-             f"`make {step} PROFILE={profile.name} FORCE=1` trains exactly those" for step, names in missing.items()]
-    return lines + [f"model store: {p}" for p in damaged]
+    """The stored models with a damaged file (never retrained over: the fix is named)."""
+    return [f"model store: {problem}" for step in results.step_names(profile.results_dir)
+            for entry in (results.read_step(profile.results_dir, step)[0] or {}).get("models", {}).values()
+            if store.holds(stored := store.of_entry(profile.store_dir, entry)) for problem in store.problems(stored)]
 
 
 class RunMarker:

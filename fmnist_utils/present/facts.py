@@ -188,6 +188,14 @@ def _design(s, vs, *_):
             "small_cnn_epochs": small["train"]["epochs"], "small_cnn_images": f"{s['extra']['cnn_study_images']:,}"}
 
 
+def trained_with(differences: list[str]) -> str:
+    """One side of :func:`recipe_differences` as a phrase: "the source reports' recipe (30 epochs, no
+    augmentation)" when the recipes differ, else the list."""
+    if len(differences) > 1 and "recipe" in differences[0]:
+        return f"{differences[0]} ({', '.join(differences[1:])})"
+    return listing(differences)
+
+
 def _tuning(s, vs, *_):
     tune, models = s["extra"]["tuning"], s["models"]
     th, found = tune["cnn"]["hparams"], tune["cnn"]
@@ -196,7 +204,7 @@ def _tuning(s, vs, *_):
     searched = {**models["cnn_tuned"]["spec"], "hparams": models[hand]["spec"]["hparams"]}  # augmentation was searched
     differs = {"mlp": recipe_differences(models["mlp_tuned"]["spec"], models[s["best"]["mlp"]]["spec"]),
                "cnn": recipe_differences(searched, models[hand]["spec"])}
-    notes = [f"the tuned {f.upper()} trained with {listing(mine)}, ours with {listing(ours)}"
+    notes = [f"the tuned {f.upper()} trained with {trained_with(mine)}, our {f.upper()} with {trained_with(ours)}"
              for f, (mine, ours) in differs.items() if mine]
     width = th["blocks"][0][0]
     return {"tune_trials": tune["cnn"]["trials"], "tune_cnn_max_epochs": tune["cnn"]["max_epochs"],
