@@ -63,6 +63,7 @@ def test_corrupt_json_and_truncated_npz_name_the_file_and_the_fix(tmp_profile):
 def test_status_calls_unreadable_or_unfinished_steps_so_and_a_rerun_sets_corrupt_files_aside(tmp_profile, monkeypatch):
     monkeypatch.setattr(staleness, "notebook_names", lambda: ["02_m", "03_c"])
     monkeypatch.setattr(staleness, "input_digests", lambda name, profile: {})
+    monkeypatch.setattr(staleness, "unstored", lambda profile, step: [])  # these steps' models need no store
     _step(tmp_profile, "02_m", ["mlp_a"], inputs=False)  # killed before the pipeline recorded its run
     _step(tmp_profile, "03_c", ["cnn_a"])
     assert staleness.step_state("03_c", tmp_profile)[0] == "current"
@@ -80,6 +81,7 @@ def test_status_calls_unreadable_or_unfinished_steps_so_and_a_rerun_sets_corrupt
 
 def test_a_run_killed_without_cleanup_leaves_its_step_interrupted(tmp_profile, monkeypatch):
     monkeypatch.setattr(staleness, "input_digests", lambda name, profile: {})
+    monkeypatch.setattr(staleness, "unstored", lambda profile, step: [])  # these steps' models need no store
     _step(tmp_profile, "03_c", ["cnn_a"])
     marker = staleness.RunMarker(tmp_profile, "03_c")
     marker.start()
